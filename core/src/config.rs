@@ -1,0 +1,40 @@
+//! Server options that shape a `Core` (PROTOCOL §1.1). Transports map their flags onto this.
+
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Live session limit; `GET /` beyond it evicts the oldest idle session (§6.1, §6.3).
+    pub max_sessions: usize,
+    /// Idle expiry of a session that has had a connection; `None` = never.
+    pub session_timeout: Option<Duration>,
+    /// Expiry of a session no browser ever connected to; `None` = never.
+    pub unclaimed_timeout: Option<Duration>,
+    /// Lua heap limit per session, in bytes.
+    pub lua_memory: usize,
+    /// VM instructions per call into Lua.
+    pub lua_budget: u64,
+    /// Wall-clock time at the `now` handed to `Core::new`; `os.time` and `os.date` count from
+    /// it, so that core never reads the system clock.
+    pub epoch: SystemTime,
+    /// This core's index among `shards` cores serving one site: it only mints session ids
+    /// whose [`SessionId::shard`](crate::SessionId::shard) is `shard`, so a transport can
+    /// route every request by the id in its path.
+    pub shard: usize,
+    pub shards: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_sessions: 100_000,
+            session_timeout: Some(Duration::from_secs(24 * 60 * 60)),
+            unclaimed_timeout: Some(Duration::from_secs(2 * 60)),
+            lua_memory: 64 * 1024 * 1024,
+            lua_budget: 20_000_000,
+            epoch: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
+            shard: 0,
+            shards: 1,
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! `Core`: the dispatch of inputs, the output queue and the deadline table.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::config::Config;
+use crate::ids::IdSource;
+use crate::output::Output;
+use crate::session::SessionManager;
+use crate::site::Site;
+
+/// The answer to an HTTP request.
+#[derive(Debug)]
+pub enum HttpReply {
+    /// Send this response as it is (a `HEAD` request's body is already empty).
+    Respond(http::Response<Bytes>),
+}
+
+/// A mistake of the driving code, never of a peer or a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Misuse {
+    /// `now` was earlier than the `now` of a previous call.
+    TimeWentBackwards { previous: Instant, now: Instant },
+}
+
+impl fmt::Display for Misuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Misuse::TimeWentBackwards { previous, now } => write!(
+                f,
+                "time went backwards by {:?}",
+                previous.saturating_duration_since(*now)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Misuse {}
+
+/// The sans-IO state machine of one lunette server (or one shard of it). See the crate docs
+/// for the driving contract.
+pub struct Core {
+    pub(crate) config: Rc<Config>,
+    pub(crate) site: Rc<Site>,
+    pub(crate) ids: Box<dyn IdSource>,
+    pub(crate) sessions: SessionManager,
+    pub(crate) outputs: VecDeque<Output>,
+    /// The `now` given to `Core::new`; `Config::epoch` is the wall time at this instant.
+    pub(crate) start: Instant,
+    pub(crate) now: Instant,
+}
+
+impl fmt::Debug for Core {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core")
+            .field("sessions", &self.sessions.len())
+            .field("pending_outputs", &self.outputs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    pub fn new(config: Config, site: Site, ids: Box<dyn IdSource>, now: Instant) -> Self {
+        Self {
+            config: Rc::new(config),
+            site: Rc::new(site),
+            ids,
+            sessions: SessionManager::default(),
+            outputs: VecDeque::new(),
+            start: now,
+            now,
+        }
+    }
+
+    /// Answers one HTTP request (PROTOCOL §2). Routing uses the percent-decoded path.
+    pub fn handle_http(
+        &mut self,
+        now: Instant,
+        request: http::Request<Bytes>,
+    ) -> Result<HttpReply, Misuse> {
+        self.advance(now)?;
+        Ok(HttpReply::Respond(self.route(request)))
+    }
+
+    /// Runs everything that is due at `now`: Lua timers, then session expiry.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Misuse> {
+        self.advance(now)?;
+        let (mut cx, sessions, _) = self.step_context();
+        sessions.run_due(&mut cx);
+        Ok(())
+    }
+
+    /// The next thing for the transport to do, or `None` when nothing is pending.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When `handle_timeout` must be called next. It may be at or before the last `now`
+    /// (a `setImmediate` is pending): call it right away then.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sessions.next_deadline()
+    }
+
+    /// How many sessions are live.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Lua's own count of the heap every session of this core uses together, in bytes
+    /// (what `--lua-memory` limits per session).
+    pub fn lua_heap_bytes(&self) -> usize {
+        self.sessions.lua_heap_bytes()
+    }
+
+    fn advance(&mut self, now: Instant) -> Result<(), Misuse> {
+        if now < self.now {
+            return Err(Misuse::TimeWentBackwards {
+                previous: self.now,
+                now,
+            });
+        }
+        self.now = now;
+        Ok(())
+    }
+}

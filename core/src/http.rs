@@ -1,0 +1,177 @@
+//! HTTP routes (PROTOCOL §2): `GET /` creates a session, `/<sid>` serves its page, the debug
+//! JSON, and static files from the site or the built-in assets.
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use percent_encoding::percent_decode_str;
+
+use crate::assets;
+use crate::core::Core;
+use crate::debug;
+use crate::ids::SessionId;
+use crate::output::{LogLevel, LogRecord, Output};
+use crate::pages;
+use crate::session::manager::{Created, StepContext};
+
+impl Core {
+    pub(crate) fn route(&mut self, request: Request<Bytes>) -> Response<Bytes> {
+        let method = request.method();
+        if method != Method::GET && method != Method::HEAD {
+            let mut response = html(StatusCode::METHOD_NOT_ALLOWED, pages::method_not_allowed(method.as_str()));
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
+        let head = method == Method::HEAD;
+        let mut response = self.route_get(request.uri().path());
+        if head {
+            let length = response.body().len();
+            *response.body_mut() = Bytes::new();
+            response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        response
+    }
+
+    fn route_get(&mut self, raw_path: &str) -> Response<Bytes> {
+        let Ok(path) = percent_decode_str(raw_path).decode_utf8() else {
+            return html(StatusCode::BAD_REQUEST, pages::bad_request("The path is not valid UTF-8."));
+        };
+        if path == "/" {
+            return self.create_session();
+        }
+        let mut segments = path.trim_start_matches('/').split('/');
+        let first = segments.next().unwrap_or_default();
+        if let Some(sid) = SessionId::parse(first) {
+            let rest: Vec<&str> = segments.collect();
+            return match rest.as_slice() {
+                ["variables.json"] => self.variables_json(&sid),
+                _ => self.session_page(&sid),
+            };
+        }
+        self.static_file(&path)
+    }
+
+    pub(crate) fn step_context(&mut self) -> (StepContext<'_>, &mut crate::session::SessionManager, &mut dyn crate::ids::IdSource) {
+        (
+            StepContext {
+                config: &self.config,
+                site: &self.site,
+                start: self.start,
+                now: self.now,
+                outputs: &mut self.outputs,
+            },
+            &mut self.sessions,
+            self.ids.as_mut(),
+        )
+    }
+
+    fn create_session(&mut self) -> Response<Bytes> {
+        let (mut cx, sessions, ids) = self.step_context();
+        match sessions.create(ids, &mut cx) {
+            Created::Session(sid) => {
+                cx.outputs.push_back(Output::Log(LogRecord {
+                    level: LogLevel::Debug,
+                    session: Some(sid),
+                    message: "session created".into(),
+                }));
+                let mut response = empty(StatusCode::FOUND);
+                let headers = response.headers_mut();
+                headers.insert(header::LOCATION, header_value(&format!("/{sid}")));
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response
+            }
+            Created::Full => {
+                let mut response = html(StatusCode::SERVICE_UNAVAILABLE, pages::full());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                response
+            }
+            Created::Failed(failure) => {
+                cx.outputs.push_back(Output::Log(LogRecord {
+                    level: LogLevel::Error,
+                    session: None,
+                    message: format!("app failed to start: {failure}"),
+                }));
+                html(StatusCode::INTERNAL_SERVER_ERROR, pages::start_failure(&failure))
+            }
+        }
+    }
+
+    fn session_page(&mut self, sid: &SessionId) -> Response<Bytes> {
+        let (mut cx, sessions, _) = self.step_context();
+        if sessions.get_mut(sid).is_none() {
+            return html(StatusCode::NOT_FOUND, pages::expired());
+        }
+        sessions.touch(sid, &mut cx);
+        let body = match self.site.get("html/index.html") {
+            Some(index) => index.clone(),
+            None => Bytes::from_static(pages::SHELL.as_bytes()),
+        };
+        let mut response = html(StatusCode::OK, body);
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::SET_COOKIE,
+            header_value(&format!("ui-session={sid}; Path=/; SameSite=Lax")),
+        );
+        response
+    }
+
+    fn variables_json(&mut self, sid: &SessionId) -> Response<Bytes> {
+        let (status, body) = match self.sessions.get_mut(sid) {
+            Some(session) => (StatusCode::OK, debug::variables_json(&session.backend.variables())),
+            None => (StatusCode::NOT_FOUND, r#"{"error":"unknown session"}"#.to_owned()),
+        };
+        let mut response = with_body(status, "application/json", body);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    fn static_file(&self, path: &str) -> Response<Bytes> {
+        let unsafe_segment = path.split('/').any(|segment| segment == "..");
+        if unsafe_segment || path.contains('\\') || path.contains('\0') {
+            return html(
+                StatusCode::BAD_REQUEST,
+                pages::bad_request("Paths may not contain '..' segments, backslashes or NUL."),
+            );
+        }
+        if path.ends_with('/') {
+            return html(StatusCode::NOT_FOUND, pages::not_found(path));
+        }
+        let site_file = self.site.get(&format!("html{path}")).cloned();
+        let body = site_file.or_else(|| assets::builtin(path).map(|text| Bytes::from_static(text.as_bytes())));
+        match body {
+            Some(body) => with_body(StatusCode::OK, assets::content_type(path), body),
+            None => html(StatusCode::NOT_FOUND, pages::not_found(path)),
+        }
+    }
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
+fn with_body(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Bytes> {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if content_type.starts_with("text/html") {
+        headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    }
+    response
+}
+
+fn html(status: StatusCode, body: impl Into<Bytes>) -> Response<Bytes> {
+    with_body(status, "text/html; charset=utf-8", body)
+}

@@ -1,0 +1,44 @@
+//! lunette's sans-IO core: sessions, their Lua VMs and change trackers, and the HTTP routes.
+//!
+//! [`Core`] never touches the network, the file system, the clock or OS randomness. Time arrives
+//! as a `now: Instant` with every input, randomness from an injected [`IdSource`], files as an
+//! in-memory [`Site`]. What it wants done comes back as values: HTTP responses, [`Output`]s and
+//! one deadline. That is what lets the in-memory harness replay a run byte for byte and lets any
+//! event loop embed it.
+//!
+//! # Driving contract
+//!
+//! Every transport follows the same rhythm:
+//!
+//! 1. call one `handle_*` method with `now` (never earlier than the previous `now`);
+//! 2. drain [`Core::poll_output`] until it returns `None`;
+//! 3. arm a single timer for [`Core::poll_timeout`]; when it fires, call
+//!    [`Core::handle_timeout`] with the current time and start again at 2.
+//!
+//! A step runs to completion: one session busy in Lua delays every other session of the same
+//! `Core`, which is why every call into Lua is bounded by an instruction budget. To use several
+//! CPU cores, run several `Core`s ("shards") and route each request by the session id in its
+//! path ([`SessionId::shard`]).
+//!
+//! Bad input from a peer or a script never panics and never surfaces as `Err`: it becomes a
+//! response (an error page) or a log record. `Err(`[`Misuse`]`)` is reserved for mistakes of the
+//! driving code, such as time going backwards.
+
+mod assets;
+mod config;
+mod core;
+mod debug;
+mod http;
+mod ids;
+mod lua;
+mod output;
+mod pages;
+mod session;
+mod site;
+mod tracker;
+
+pub use crate::config::Config;
+pub use crate::core::{Core, HttpReply, Misuse};
+pub use crate::ids::{IdSource, SeededIds, SessionId};
+pub use crate::output::{LogLevel, LogRecord, Output};
+pub use crate::site::Site;

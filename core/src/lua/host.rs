@@ -1,0 +1,34 @@
+//! The per-session state that Lua callbacks reach through the VM's app data: the session id,
+//! the step clock, the change tracker, the timer table and the log lines written by the script.
+
+use std::time::{Duration, Instant};
+
+use crate::ids::SessionId;
+use crate::lua::timers::Timers;
+use crate::output::LogLevel;
+use crate::tracker::Tracker;
+
+pub(crate) struct Host {
+    pub(crate) sid: SessionId,
+    pub(crate) clock: StepClock,
+    pub(crate) tracker: Tracker,
+    pub(crate) timers: Timers,
+    pub(crate) logs: Vec<(LogLevel, String)>,
+}
+
+/// Time as a script sees it during one step.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepClock {
+    /// `now` of the step being run.
+    pub(crate) now: Instant,
+    /// Wall-clock seconds since the Unix epoch at `now`.
+    pub(crate) wall_seconds: f64,
+    /// When the session was created, for `os.clock`.
+    pub(crate) created: Instant,
+}
+
+impl StepClock {
+    pub(crate) fn since_creation(&self) -> Duration {
+        self.now.saturating_duration_since(self.created)
+    }
+}

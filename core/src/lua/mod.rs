@@ -1,0 +1,184 @@
+//! `LuaBackend`: a session's Lua VM, sandboxed (PROTOCOL §7), with its change tracker and
+//! timers. One per session; VMs share nothing.
+
+mod budget;
+mod failure;
+mod host;
+mod session_api;
+mod timers;
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use mlua::chunk::ChunkMode;
+use mlua::{Lua, LuaOptions, StdLib};
+
+use crate::config::Config;
+use crate::ids::SessionId;
+use crate::output::LogLevel;
+use crate::site::Site;
+use crate::tracker::value_json::value_json;
+use crate::tracker::{APP_VAR, ObjectIds, Tracker, VarId};
+
+use budget::Budget;
+pub(crate) use failure::LuaFailure;
+pub(crate) use host::StepClock;
+use host::Host;
+use timers::Timers;
+
+const SANDBOX: &str = include_str!("../../../lua/sandbox.lua");
+
+/// Why a session could not start; the `500` page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StartFailure {
+    MissingMain,
+    Lua(LuaFailure),
+    NoAppVariable,
+    /// The VM itself could not be built (for example a `--lua-memory` too small for it).
+    Setup(String),
+}
+
+/// One variable as the debug endpoints show it.
+pub(crate) struct VariableView {
+    pub(crate) id: VarId,
+    pub(crate) parent: Option<VarId>,
+    pub(crate) children: Vec<VarId>,
+    pub(crate) depth: usize,
+    /// The value's JSON, or the error code and description of why it has none.
+    pub(crate) value: Result<String, (&'static str, String)>,
+    pub(crate) properties: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Display for StartFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartFailure::MissingMain => f.write_str("lua/main.lua is missing"),
+            StartFailure::NoAppVariable => {
+                f.write_str("lua/main.lua did not create variable 1 (session:createAppVariable)")
+            }
+            StartFailure::Lua(failure) => f.write_str(&failure.message),
+            StartFailure::Setup(message) => write!(f, "Lua VM setup failed: {message}"),
+        }
+    }
+}
+
+pub(crate) struct LuaBackend {
+    lua: Lua,
+    budget: Rc<Budget>,
+    objects: ObjectIds,
+}
+
+impl LuaBackend {
+    /// Builds the sandboxed VM, runs `lua/main.lua` and checks that it made variable 1.
+    pub(crate) fn start(
+        sid: SessionId,
+        seed: [u8; 16],
+        config: &Config,
+        site: &Site,
+        clock: StepClock,
+    ) -> Result<Self, StartFailure> {
+        let main = site.get("lua/main.lua").ok_or(StartFailure::MissingMain)?;
+        let backend = Self::sandboxed(sid, seed, config, clock)
+            .map_err(|error| StartFailure::Setup(LuaFailure::from_error(&error).message))?;
+        backend.budget.reset();
+        backend
+            .lua
+            .load(main.as_ref())
+            .set_name("@lua/main.lua")
+            .set_mode(ChunkMode::Text)
+            .exec()
+            .map_err(|error| StartFailure::Lua(LuaFailure::from_error(&error)))?;
+        if backend.host(|h| h.tracker.get(APP_VAR).is_none()) {
+            return Err(StartFailure::NoAppVariable);
+        }
+        Ok(backend)
+    }
+
+    fn sandboxed(sid: SessionId, seed: [u8; 16], config: &Config, clock: StepClock) -> mlua::Result<Self> {
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE | StdLib::OS;
+        let lua = Lua::new_with(libs, LuaOptions::new())?;
+        let host = Host {
+            sid,
+            clock,
+            tracker: Tracker::default(),
+            timers: Timers::default(),
+            logs: Vec::new(),
+        };
+        let budget = Budget::install(&lua, config.lua_budget)?;
+        let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
+        lua.set_app_data(host);
+        lua.load(SANDBOX)
+            .set_name("=lunette-sandbox")
+            .set_mode(ChunkMode::Text)
+            .call::<()>(primitives)?;
+        let objects = ObjectIds::new(&lua)?;
+        lua.set_memory_limit(config.lua_memory)?;
+        Ok(Self { lua, budget, objects })
+    }
+
+    fn host<R>(&self, f: impl FnOnce(&mut Host) -> R) -> R {
+        let mut host = self
+            .lua
+            .app_data_mut::<Host>()
+            .expect("the host is installed before any Lua runs and never removed");
+        f(&mut host)
+    }
+
+    pub(crate) fn set_clock(&self, clock: StepClock) {
+        self.host(|h| h.clock = clock);
+    }
+
+    /// Log lines the script wrote since the last call.
+    pub(crate) fn take_logs(&self) -> Vec<(LogLevel, String)> {
+        self.host(|h| std::mem::take(&mut h.logs))
+    }
+
+    pub(crate) fn next_timer(&self) -> Option<Instant> {
+        self.host(|h| h.timers.next_due())
+    }
+
+    /// Runs the timers due at `now`, each as its own call with its own budget. A failing
+    /// callback is only logged (PROTOCOL §7.7).
+    pub(crate) fn run_due_timers(&self, now: Instant) {
+        for handle in self.host(|h| h.timers.due(now)) {
+            let Some(callback) = self.host(|h| h.timers.take_for_run(handle, now)) else {
+                continue;
+            };
+            self.budget.reset();
+            if let Err(error) = callback.call::<()>(()) {
+                let failure = LuaFailure::from_error(&error);
+                self.host(|h| {
+                    h.logs
+                        .push((LogLevel::Warn, format!("timer {handle} failed: {}", failure.message)))
+                });
+            }
+        }
+    }
+
+    /// Every variable in tree order with its value JSON, for the debug endpoints (§11).
+    /// Value JSON may run metamethods, so it is computed after the tracker is released.
+    pub(crate) fn variables(&mut self) -> Vec<VariableView> {
+        let rows: Vec<_> = self.host(|h| {
+            h.tracker
+                .in_tree_order()
+                .into_iter()
+                .map(|(v, depth)| {
+                    (v.id, v.parent, v.children.clone(), depth, v.value.clone(), v.properties.clone())
+                })
+                .collect()
+        });
+        rows.into_iter()
+            .map(|(id, parent, children, depth, value, properties)| {
+                self.budget.reset();
+                let value = value_json(&value, &mut self.objects)
+                    .map_err(|error| error.code_and_description());
+                VariableView { id, parent, children, depth, value, properties }
+            })
+            .collect()
+    }
+
+    /// Lua's own count of the heap this session uses, in bytes.
+    pub(crate) fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+}

@@ -1,0 +1,27 @@
+//! What `Core` asks its transport to do, drained through `Core::poll_output`.
+
+use crate::ids::SessionId;
+
+/// One thing for the transport to carry out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A record for the server log.
+    Log(LogRecord),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+/// A log line. `session` is set when the record concerns one session; transports show only
+/// its [`SessionId::short`] form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    pub level: LogLevel,
+    pub session: Option<SessionId>,
+    pub message: String,
+}

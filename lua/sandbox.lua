@@ -1,0 +1,82 @@
+-- Builds one session's global environment (PROTOCOL §7.1–§7.3) from the standard libraries
+-- the VM was opened with and the primitives the server passes in. Runs once per session,
+-- before main.lua; nothing here is reachable from app code except what it assigns to _G.
+local host = ...
+
+local check = host.check_budget
+local raw_pcall, raw_xpcall, raw_resume = pcall, xpcall, coroutine.resume
+local raw_load, raw_collect, raw_select = load, collectgarbage, select
+local raw_randomseed, raw_random = math.randomseed, math.random
+local raw_date, raw_difftime = os.date, os.difftime
+local now_seconds = host.time
+
+-- Once a call's instruction budget is spent, every protected call re-raises its error.
+pcall = function(...) return check(raw_pcall(...)) end
+xpcall = function(...) return check(raw_xpcall(...)) end
+coroutine.resume = function(...) return check(raw_resume(...)) end
+
+-- Text chunks only: Lua never verifies bytecode, so a binary chunk would escape the sandbox.
+load = function(chunk, name, _, ...)
+  if raw_select("#", ...) > 0 then
+    return raw_load(chunk, name, "t", (...))
+  end
+  return raw_load(chunk, name, "t")
+end
+loadstring = function(text, name) return raw_load(text, name, "t") end
+unpack = table.unpack
+dofile, loadfile, warn = nil, nil, nil
+string.dump = nil
+
+local collect_options = { collect = true, step = true, count = true, isrunning = true }
+collectgarbage = function(option, ...)
+  option = option == nil and "collect" or option
+  if not collect_options[option] then
+    error("collectgarbage: option '" .. tostring(option) .. "' is not available", 2)
+  end
+  return raw_collect(option, ...)
+end
+
+-- Seeded from the server's id source; a bare randomseed() draws from the same generator
+-- instead of the clock, so that runs stay reproducible.
+raw_randomseed(host.seed1, host.seed2)
+math.randomseed = function(...)
+  if raw_select("#", ...) == 0 then
+    return raw_randomseed(raw_random(0), raw_random(0))
+  end
+  return raw_randomseed(...)
+end
+
+-- Server time of the current step, always in UTC.
+os = {
+  time = function(t)
+    if t == nil then return now_seconds() end
+    return host.utc_time(t)
+  end,
+  clock = host.clock,
+  date = function(format, t)
+    format = format == nil and "%c" or tostring(format)
+    if format:sub(1, 1) ~= "!" then format = "!" .. format end
+    return raw_date(format, t == nil and now_seconds() or t)
+  end,
+  difftime = raw_difftime,
+}
+
+print = host.print
+diag = host.diag
+
+ui = {
+  log = host.log,
+}
+
+session = {
+  _sessionID = host.sid,
+  reloading = false,
+  createAppVariable = host.create_app_variable,
+  getApp = host.get_app,
+  setImmediate = host.set_immediate,
+  setTimeout = host.set_timeout,
+  setInterval = host.set_interval,
+  clearImmediate = host.clear_timer,
+  clearTimeout = host.clear_timer,
+  clearInterval = host.clear_timer,
+}

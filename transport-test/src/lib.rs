@@ -1,0 +1,1 @@
+//! In-memory harness for lunette-core.
