@@ -1,1 +1,179 @@
-//! In-memory harness for lunette-core.
+//! In-memory harness for `lunette-core`: a virtual clock, seeded ids, requests as values and a
+//! transcript of everything that went in and came out, so that a run (or a property-test
+//! failure) replays exactly.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use lunette_core::{Config, Core, LogRecord, Output, SeededIds, Site};
+
+/// A `Core` driven by a virtual clock.
+pub struct Harness {
+    core: Core,
+    start: Instant,
+    now: Instant,
+    logs: Vec<LogRecord>,
+    transcript: Vec<String>,
+}
+
+impl Harness {
+    /// A core serving `site` with ids drawn from `seed`. The virtual clock starts at an
+    /// arbitrary instant and only moves when told to.
+    pub fn new(site: Site, config: Config, seed: u64) -> Self {
+        let start = Instant::now();
+        let core = Core::new(config, site, Box::new(SeededIds::new(seed)), start);
+        Self {
+            core,
+            start,
+            now: start,
+            logs: Vec::new(),
+            transcript: Vec::new(),
+        }
+    }
+
+    /// A core serving a site made of just this `lua/main.lua`, default config, seed 1.
+    pub fn with_main(main_lua: &str) -> Self {
+        Self::new(site_with_main(main_lua), Config::default(), 1)
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// Time since the harness started.
+    pub fn elapsed(&self) -> Duration {
+        self.now - self.start
+    }
+
+    /// Sends a request and returns the response, draining outputs as a transport would.
+    pub fn request(&mut self, method: Method, path: &str) -> Response<Bytes> {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header("host", "localhost:8080")
+            .body(Bytes::new())
+            .expect("a test request is well-formed");
+        let response = match self.core.handle_http(self.now, request) {
+            Ok(lunette_core::HttpReply::Respond(response)) => response,
+            Err(misuse) => panic!("harness misused core: {misuse}"),
+        };
+        self.record(format!(
+            "{} {method} {path} -> {}",
+            self.stamp(),
+            describe(&response)
+        ));
+        self.drain();
+        response
+    }
+
+    pub fn get(&mut self, path: &str) -> Response<Bytes> {
+        self.request(Method::GET, path)
+    }
+
+    /// `GET /` and the session id from its `Location`, panicking if no session was made.
+    pub fn create_session(&mut self) -> String {
+        let response = self.get("/");
+        assert_eq!(response.status(), 302, "GET / should create a session: {}", body_text(&response));
+        location(&response)
+            .trim_start_matches('/')
+            .to_owned()
+    }
+
+    /// Moves the clock forward by `by`, firing every deadline on the way at its own time.
+    pub fn advance(&mut self, by: Duration) {
+        let target = self.now + by;
+        loop {
+            match self.core.poll_timeout() {
+                Some(deadline) if deadline <= target => {
+                    self.now = self.now.max(deadline);
+                    self.record(format!("{} timeout", self.stamp()));
+                    if let Err(misuse) = self.core.handle_timeout(self.now) {
+                        panic!("harness misused core: {misuse}");
+                    }
+                    self.drain();
+                }
+                _ => break,
+            }
+        }
+        self.now = target;
+    }
+
+    /// Log records core has produced so far.
+    pub fn logs(&self) -> &[LogRecord] {
+        &self.logs
+    }
+
+    /// Every input and output so far, one line each, timestamps relative to the start.
+    pub fn transcript(&self) -> &[String] {
+        &self.transcript
+    }
+
+    fn drain(&mut self) {
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Log(record) => {
+                    self.record(format!("{} log {record:?}", self.stamp()));
+                    self.logs.push(record);
+                }
+            }
+        }
+    }
+
+    fn stamp(&self) -> String {
+        format!("t={}us", self.elapsed().as_micros())
+    }
+
+    fn record(&mut self, line: String) {
+        self.transcript.push(line);
+    }
+}
+
+/// A site with only `lua/main.lua`.
+pub fn site_with_main(main_lua: &str) -> Site {
+    let mut site = Site::new();
+    site.insert("lua/main.lua", Bytes::copy_from_slice(main_lua.as_bytes()));
+    site
+}
+
+/// The response's `Location` header, or `""`.
+pub fn location(response: &Response<Bytes>) -> &str {
+    header(response, "location")
+}
+
+/// A response header as text, or `""` when absent.
+pub fn header<'a>(response: &'a Response<Bytes>, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+}
+
+pub fn body_text(response: &Response<Bytes>) -> String {
+    String::from_utf8_lossy(response.body()).into_owned()
+}
+
+fn describe(response: &Response<Bytes>) -> String {
+    let mut line = response.status().as_u16().to_string();
+    for (name, value) in response.headers() {
+        line.push_str(&format!(" {name}={}", value.to_str().unwrap_or("<binary>")));
+    }
+    line.push_str(&format!(" body={:?}", body_text(response)));
+    line
+}
+
+impl Harness {
+    /// `/<sid>/variables.json` parsed, panicking if the session is not live.
+    pub fn variables(&mut self, sid: &str) -> serde_json::Value {
+        let response = self.get(&format!("/{sid}/variables.json"));
+        assert_eq!(response.status(), 200, "session {sid} should be live");
+        serde_json::from_slice(response.body()).expect("variables.json is JSON")
+    }
+
+    /// A property of variable 1 as `/<sid>/variables.json` shows it.
+    pub fn app_property(&mut self, sid: &str, name: &str) -> Option<String> {
+        let variables = self.variables(sid);
+        variables[0]["properties"][name].as_str().map(str::to_owned)
+    }
+}
