@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 use crate::config::Config;
 use crate::ids::IdSource;
+use crate::lua::ChunkCache;
 use crate::output::Output;
 use crate::session::SessionManager;
 use crate::site::Site;
@@ -46,6 +47,7 @@ impl std::error::Error for Misuse {}
 pub struct Core {
     pub(crate) config: Rc<Config>,
     pub(crate) site: Rc<Site>,
+    pub(crate) chunks: ChunkCache,
     pub(crate) ids: Box<dyn IdSource>,
     pub(crate) sessions: SessionManager,
     pub(crate) outputs: VecDeque<Output>,
@@ -68,6 +70,7 @@ impl Core {
         Self {
             config: Rc::new(config),
             site: Rc::new(site),
+            chunks: ChunkCache::new().expect("a bare Lua VM can always be created"),
             ids,
             sessions: SessionManager::default(),
             outputs: VecDeque::new(),

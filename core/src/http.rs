@@ -57,6 +57,7 @@ impl Core {
             StepContext {
                 config: &self.config,
                 site: &self.site,
+                chunks: &self.chunks,
                 start: self.start,
                 now: self.now,
                 outputs: &mut self.outputs,

@@ -2,6 +2,7 @@
 //! timers. One per session; VMs share nothing.
 
 mod budget;
+mod chunks;
 mod failure;
 mod host;
 mod session_api;
@@ -21,6 +22,7 @@ use crate::tracker::value_json::value_json;
 use crate::tracker::{APP_VAR, ObjectIds, Tracker, VarId};
 
 use budget::Budget;
+pub(crate) use chunks::ChunkCache;
 pub(crate) use failure::LuaFailure;
 pub(crate) use host::StepClock;
 use host::Host;
@@ -75,17 +77,21 @@ impl LuaBackend {
         seed: [u8; 16],
         config: &Config,
         site: &Site,
+        chunks: &ChunkCache,
         clock: StepClock,
     ) -> Result<Self, StartFailure> {
         let main = site.get("lua/main.lua").ok_or(StartFailure::MissingMain)?;
-        let backend = Self::sandboxed(sid, seed, config, clock)
+        let main = chunks.get("@lua/main.lua", main).map_err(StartFailure::Lua)?;
+        let sandbox = chunks
+            .get("=lunette-sandbox", SANDBOX.as_bytes())
+            .map_err(|failure| StartFailure::Setup(failure.message))?;
+        let backend = Self::sandboxed(sid, seed, config, &sandbox, clock)
             .map_err(|error| StartFailure::Setup(LuaFailure::from_error(&error).message))?;
         backend.budget.reset();
         backend
             .lua
-            .load(main.as_ref())
-            .set_name("@lua/main.lua")
-            .set_mode(ChunkMode::Text)
+            .load(&main[..])
+            .set_mode(ChunkMode::Binary)
             .exec()
             .map_err(|error| StartFailure::Lua(LuaFailure::from_error(&error)))?;
         if backend.host(|h| h.tracker.get(APP_VAR).is_none()) {
@@ -94,9 +100,17 @@ impl LuaBackend {
         Ok(backend)
     }
 
-    fn sandboxed(sid: SessionId, seed: [u8; 16], config: &Config, clock: StepClock) -> mlua::Result<Self> {
+    fn sandboxed(
+        sid: SessionId,
+        seed: [u8; 16],
+        config: &Config,
+        sandbox: &[u8],
+        clock: StepClock,
+    ) -> mlua::Result<Self> {
         let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE | StdLib::OS;
         let lua = Lua::new_with(libs, LuaOptions::new())?;
+        // Setup allocates only what the session keeps: collecting during it is wasted work.
+        lua.gc_stop();
         let host = Host {
             sid,
             clock,
@@ -107,12 +121,12 @@ impl LuaBackend {
         let budget = Budget::install(&lua, config.lua_budget)?;
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
         lua.set_app_data(host);
-        lua.load(SANDBOX)
-            .set_name("=lunette-sandbox")
-            .set_mode(ChunkMode::Text)
+        lua.load(sandbox)
+            .set_mode(ChunkMode::Binary)
             .call::<()>(primitives)?;
         let objects = ObjectIds::new(&lua)?;
         lua.set_memory_limit(config.lua_memory)?;
+        lua.gc_restart();
         Ok(Self { lua, budget, objects })
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::ids::{IdSource, SessionId};
-use crate::lua::{LuaBackend, StartFailure, StepClock};
+use crate::lua::{ChunkCache, LuaBackend, StartFailure, StepClock};
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::session::Session;
 use crate::site::Site;
@@ -26,6 +26,7 @@ pub(crate) enum Created {
 pub(crate) struct StepContext<'a> {
     pub(crate) config: &'a Config,
     pub(crate) site: &'a Site,
+    pub(crate) chunks: &'a ChunkCache,
     pub(crate) start: Instant,
     pub(crate) now: Instant,
     pub(crate) outputs: &'a mut std::collections::VecDeque<Output>,
@@ -100,7 +101,7 @@ impl SessionManager {
         };
         let mut seed = [0; 16];
         ids.fill(&mut seed);
-        let started = LuaBackend::start(sid, seed, cx.config, cx.site, cx.clock(cx.now));
+        let started = LuaBackend::start(sid, seed, cx.config, cx.site, cx.chunks, cx.clock(cx.now));
         let backend = match started {
             Ok(backend) => backend,
             Err(failure) => return Created::Failed(failure),
