@@ -1,0 +1,210 @@
+//! Command-line flags (PROTOCOL §1.1) and the duration syntax they use.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use lunette_core::Config;
+
+/// lunette: a UI server. Every browser session gets its own Lua VM running the site's main.lua.
+#[derive(Debug, Parser)]
+#[command(name = "lunette", version)]
+pub struct Cli {
+    /// Site root holding lua/ (main.lua and modules), viewdefs/ and html/
+    /// [default: the built-in default app]
+    #[arg(long, value_name = "SITE")]
+    pub dir: Option<PathBuf>,
+
+    /// Address to listen on
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on; 0 picks a free one (the startup line shows which)
+    #[arg(long, value_name = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Live session limit; beyond it the oldest idle session is evicted
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_sessions: usize,
+
+    /// Idle expiry of a session that has had a connection, e.g. 24h, 90m, 1h30m; 0 = never
+    #[arg(long, value_name = "DUR", default_value = "24h", value_parser = parse_expiry)]
+    pub session_timeout: Expiry,
+
+    /// Expiry of a session no browser ever connected to, e.g. 2m, 30s; 0 = never
+    #[arg(long, value_name = "DUR", default_value = "2m", value_parser = parse_expiry)]
+    pub unclaimed_timeout: Expiry,
+
+    /// Lua heap limit per session, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub lua_memory: usize,
+
+    /// VM instructions per call into Lua (other sessions of the same shard wait meanwhile)
+    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+    pub lua_budget: u64,
+
+    /// Number of cores (threads) serving sessions; a session lives on one of them
+    /// [default: the number of available CPUs]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub shards: Option<u16>,
+}
+
+impl Cli {
+    /// How many shards to run: `--shards`, else one per available CPU.
+    pub fn shard_count(&self) -> usize {
+        match self.shards {
+            Some(n) => usize::from(n),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
+    /// The core configuration these flags describe, for shard 0 of 1 with the default epoch;
+    /// each shard fills in its own `shard`, `shards` and `epoch`.
+    pub fn config(&self) -> Config {
+        Config {
+            max_sessions: self.max_sessions,
+            session_timeout: self.session_timeout.0,
+            unclaimed_timeout: self.unclaimed_timeout.0,
+            lua_memory: self.lua_memory,
+            lua_budget: self.lua_budget,
+            ..Config::default()
+        }
+    }
+}
+
+/// A timeout flag's value: `None` means never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry(pub Option<Duration>);
+
+/// Parses `0` (never) or one or more `<digits><unit>` parts with units `ms`, `s`, `m`, `h`,
+/// `d`: `24h`, `2m`, `30s`, `1h30m`, `250ms`. A total of zero also means never.
+pub fn parse_expiry(text: &str) -> Result<Expiry, String> {
+    let duration = parse_duration(text)?;
+    Ok(Expiry((!duration.is_zero()).then_some(duration)))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let invalid = || format!("invalid duration {text:?}: expected e.g. 24h, 2m, 30s, 1h30m or 0");
+    let mut rest = text;
+    let mut total = Duration::ZERO;
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (number, after) = rest.split_at(digits);
+        let units = after.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let (unit, after) = after.split_at(units);
+        let count: u64 = number.parse().map_err(|_| invalid())?;
+        let part = match unit {
+            "ms" => Some(Duration::from_millis(count)),
+            "s" => Some(Duration::from_secs(count)),
+            "m" => count.checked_mul(60).map(Duration::from_secs),
+            "h" => count.checked_mul(60 * 60).map(Duration::from_secs),
+            "d" => count.checked_mul(24 * 60 * 60).map(Duration::from_secs),
+            _ => return Err(invalid()),
+        };
+        total = part
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(|| format!("duration {text:?} is too long"))?;
+        rest = after;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(n: u64) -> Result<Expiry, String> {
+        Ok(Expiry(Some(Duration::from_secs(n))))
+    }
+
+    #[test]
+    fn single_units() {
+        assert_eq!(parse_expiry("24h"), secs(24 * 3600));
+        assert_eq!(parse_expiry("2m"), secs(120));
+        assert_eq!(parse_expiry("30s"), secs(30));
+        assert_eq!(parse_expiry("7d"), secs(7 * 86_400));
+        assert_eq!(
+            parse_expiry("250ms"),
+            Ok(Expiry(Some(Duration::from_millis(250))))
+        );
+    }
+
+    #[test]
+    fn compound_durations_add_up() {
+        assert_eq!(parse_expiry("1h30m"), secs(5400));
+        assert_eq!(
+            parse_expiry("1m500ms"),
+            Ok(Expiry(Some(Duration::from_millis(60_500))))
+        );
+    }
+
+    #[test]
+    fn zero_means_never() {
+        assert_eq!(parse_expiry("0"), Ok(Expiry(None)));
+        assert_eq!(parse_expiry("0s"), Ok(Expiry(None)));
+        assert_eq!(parse_expiry("0h0m"), Ok(Expiry(None)));
+    }
+
+    #[test]
+    fn malformed_durations_are_rejected() {
+        for text in [
+            "", "5", "h", "5x", "-1s", "1.5h", " 5s", "5s ", "5 s", "5H", "s5", "1h30",
+        ] {
+            assert!(parse_expiry(text).is_err(), "{text:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_panic() {
+        assert!(parse_expiry("99999999999999999999s").is_err());
+        assert!(parse_expiry("18446744073709551615d").is_err());
+        assert!(parse_expiry("18446744073709551615s18446744073709551615s").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_protocol() {
+        let cli = Cli::parse_from(["lunette"]);
+        assert_eq!(cli.dir, None);
+        assert_eq!(cli.host, "127.0.0.1");
+        assert_eq!(cli.port, 8080);
+        let config = cli.config();
+        let defaults = Config::default();
+        assert_eq!(config.max_sessions, defaults.max_sessions);
+        assert_eq!(config.session_timeout, Some(Duration::from_secs(86_400)));
+        assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(120)));
+        assert_eq!(config.lua_memory, 67_108_864);
+        assert_eq!(config.lua_budget, 20_000_000);
+        assert!(cli.shard_count() >= 1);
+    }
+
+    #[test]
+    fn flags_reach_the_config() {
+        let cli = Cli::parse_from([
+            "lunette",
+            "--session-timeout",
+            "0",
+            "--unclaimed-timeout",
+            "45s",
+            "--max-sessions",
+            "7",
+            "--shards",
+            "3",
+        ]);
+        let config = cli.config();
+        assert_eq!(config.session_timeout, None);
+        assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));
+        assert_eq!(config.max_sessions, 7);
+        assert_eq!(cli.shard_count(), 3);
+    }
+
+    #[test]
+    fn zero_shards_is_a_usage_error() {
+        assert!(Cli::try_parse_from(["lunette", "--shards", "0"]).is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! `lunette`: reads the flags and the site, starts the shards and the HTTP server.
+//!
+//! Exit codes: 0 after a SIGINT/SIGTERM stop, 1 when the server cannot start (busy port, no
+//! OS randomness, no threads), 2 for bad flags or an unreadable site.
+
+mod cli;
+mod ids;
+mod route;
+mod server;
+mod service;
+mod shard;
+mod signals;
+mod site_dir;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use lunette_core::Site;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+
+use crate::cli::Cli;
+use crate::shard::Shards;
+use crate::signals::StopSignals;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (site, description, skipped) = match &cli.dir {
+        None => (
+            Site::builtin(),
+            "the built-in default app".to_owned(),
+            vec![],
+        ),
+        Some(dir) => match site_dir::read_site(dir) {
+            Ok(read) => (read.site, read.root.display().to_string(), read.skipped),
+            Err(error) => return fail(2, &error.to_string()),
+        },
+    };
+    init_logging();
+    for reason in skipped {
+        tracing::warn!("site file skipped: {reason}");
+    }
+    if let Err(error) = ids::OsIds::check() {
+        return fail(1, &format!("no OS random number generator: {error}"));
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(1, &format!("cannot start the runtime: {error}")),
+    };
+    runtime.block_on(run(&cli, site, &description))
+}
+
+async fn run(cli: &Cli, site: Site, description: &str) -> ExitCode {
+    let listener = match server::bind(&cli.host, cli.port).await {
+        Ok(listener) => listener,
+        Err(message) => return fail(1, &message),
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(error) => return fail(1, &format!("cannot read the listening address: {error}")),
+    };
+    let signals = match StopSignals::install() {
+        Ok(signals) => signals,
+        Err(error) => return fail(1, &format!("cannot install signal handlers: {error}")),
+    };
+    let shard_count = cli.shard_count();
+    let shards = match Shards::start(shard_count, &cli.config(), &site) {
+        Ok(shards) => Arc::new(shards),
+        Err(error) => return fail(1, &format!("cannot start the shards: {error}")),
+    };
+    drop(site);
+    announce(&format!(
+        "lunette serving {description} at {}",
+        server::url(addr)
+    ));
+    tracing::info!(shards = shard_count, "listening on {addr}");
+    server::serve(listener, shards, signals).await;
+    ExitCode::SUCCESS
+}
+
+/// The startup line on stdout, flushed at once: scripts and tests wait for it.
+fn announce(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("lunette: {message}");
+    ExitCode::from(code)
+}
+
+fn init_logging() {
+    let filter = EnvFilter::builder()
+        .with_default_directive(LevelFilter::INFO.into())
+        .from_env_lossy();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

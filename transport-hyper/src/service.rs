@@ -1,0 +1,55 @@
+//! One HTTP request: read its body (up to a cap), hand it to its shard, return the answer.
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+
+use crate::shard::Shards;
+
+/// Largest request body passed to core; larger ones get `413` without reaching it.
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub async fn answer(shards: &Shards, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY as u64) {
+        return too_large();
+    }
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
+        Err(error) => {
+            tracing::debug!("could not read a request body: {error}");
+            return plain(StatusCode::BAD_REQUEST, "400 Bad Request\n").map(Full::new);
+        }
+    };
+    match shards.call(Request::from_parts(parts, body)).await {
+        Ok(response) => response.map(Full::new),
+        Err(_) => plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "503 Service Unavailable: this server is stopping\n",
+        )
+        .map(Full::new),
+    }
+}
+
+fn too_large() -> Response<Full<Bytes>> {
+    plain(StatusCode::PAYLOAD_TOO_LARGE, "413 Content Too Large\n").map(Full::new)
+}
+
+/// A plain-text response made by the transport itself (core makes all the others).
+pub fn plain(status: StatusCode, text: &'static str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(text.as_bytes()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
