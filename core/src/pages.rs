@@ -95,9 +95,9 @@ pub(crate) fn start_failure(failure: &StartFailure) -> String {
         StartFailure::Lua(lua) => {
             match &lua.location {
                 Some((file, line)) => {
-                    let _ = write!(
+                    let _ = writeln!(
                         body,
-                        "<p>Error in <code>{}</code> at line {line}:</p>\n",
+                        "<p>Error in <code>{}</code> at line {line}:</p>",
                         escape(file)
                     );
                 }

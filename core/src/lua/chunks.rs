@@ -12,10 +12,13 @@ use mlua::{Lua, LuaOptions, StdLib};
 
 use crate::lua::LuaFailure;
 
+/// A chunk's bytecode, or why it does not compile.
+type Compiled = Result<Rc<[u8]>, LuaFailure>;
+
 pub(crate) struct ChunkCache {
     /// A bare VM used only to compile; it runs nothing.
     compiler: Lua,
-    compiled: RefCell<BTreeMap<String, Result<Rc<[u8]>, LuaFailure>>>,
+    compiled: RefCell<BTreeMap<String, Compiled>>,
 }
 
 impl ChunkCache {
@@ -28,7 +31,7 @@ impl ChunkCache {
 
     /// The bytecode of `source` compiled under `chunk_name` (e.g. `@lua/main.lua`), or the
     /// syntax error, compiled on first use.
-    pub(crate) fn get(&self, chunk_name: &str, source: &[u8]) -> Result<Rc<[u8]>, LuaFailure> {
+    pub(crate) fn get(&self, chunk_name: &str, source: &[u8]) -> Compiled {
         if let Some(known) = self.compiled.borrow().get(chunk_name) {
             return known.clone();
         }
