@@ -25,6 +25,17 @@ end
 loadstring = function(text, name) return raw_load(text, name, "t") end
 unpack = table.unpack
 dofile, loadfile, warn = nil, nil, nil
+
+-- Finalizers run with debug hooks switched off (lgc.c: allowhook = 0), so a looping __gc would
+-- escape the instruction budget and hang every session of the core: no __gc metamethods.
+-- Lua only marks an object for finalization if __gc is present when setmetatable runs.
+local raw_setmetatable, raw_rawget, raw_type = setmetatable, rawget, type
+setmetatable = function(t, mt)
+  if raw_type(mt) == "table" and raw_rawget(mt, "__gc") ~= nil then
+    error("setmetatable: __gc metamethods are not available", 2)
+  end
+  return raw_setmetatable(t, mt)
+end
 string.dump = nil
 
 local collect_options = { collect = true, step = true, count = true, isrunning = true }

@@ -40,7 +40,10 @@ mod tests {
 
     #[test]
     fn content_types_follow_extensions() {
-        assert_eq!(content_type("/lunette/client.js"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type("/lunette/client.js"),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(content_type("/a/b.CSS"), "text/css; charset=utf-8");
         assert_eq!(content_type("/logo.png"), "image/png");
         assert_eq!(content_type("/data.bin"), "application/octet-stream");

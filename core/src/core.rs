@@ -86,6 +86,8 @@ impl Core {
         request: http::Request<Bytes>,
     ) -> Result<HttpReply, Misuse> {
         self.advance(now)?;
+        let (mut cx, sessions, _) = self.step_context();
+        sessions.expire_due(&mut cx);
         Ok(HttpReply::Respond(self.route(request)))
     }
 

@@ -12,7 +12,12 @@ pub(crate) fn variables_json(variables: &[VariableView]) -> String {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{{\"id\":{},\"parentId\":{},\"path\":", v.id, v.parent.unwrap_or(0));
+        let _ = write!(
+            out,
+            "{{\"id\":{},\"parentId\":{},\"path\":",
+            v.id,
+            v.parent.unwrap_or(0)
+        );
         write_optional(&mut out, v.properties.get("path"));
         out.push_str(",\"type\":");
         write_optional(&mut out, v.properties.get("type"));
@@ -35,7 +40,10 @@ pub(crate) fn variables_json(variables: &[VariableView]) -> String {
             let _ = write!(out, "{child}");
         }
         out.push_str("],\"active\":true,\"access\":");
-        write_string(&mut out, v.properties.get("access").map_or("rw", String::as_str));
+        write_string(
+            &mut out,
+            v.properties.get("access").map_or("rw", String::as_str),
+        );
         out.push_str(",\"error\":");
         match &v.value {
             Ok(_) => out.push_str("null"),

@@ -17,7 +17,10 @@ impl Core {
     pub(crate) fn route(&mut self, request: Request<Bytes>) -> Response<Bytes> {
         let method = request.method();
         if method != Method::GET && method != Method::HEAD {
-            let mut response = html(StatusCode::METHOD_NOT_ALLOWED, pages::method_not_allowed(method.as_str()));
+            let mut response = html(
+                StatusCode::METHOD_NOT_ALLOWED,
+                pages::method_not_allowed(method.as_str()),
+            );
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -28,14 +31,19 @@ impl Core {
         if head {
             let length = response.body().len();
             *response.body_mut() = Bytes::new();
-            response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         }
         response
     }
 
     fn route_get(&mut self, raw_path: &str) -> Response<Bytes> {
         let Ok(path) = percent_decode_str(raw_path).decode_utf8() else {
-            return html(StatusCode::BAD_REQUEST, pages::bad_request("The path is not valid UTF-8."));
+            return html(
+                StatusCode::BAD_REQUEST,
+                pages::bad_request("The path is not valid UTF-8."),
+            );
         };
         if path == "/" {
             return self.create_session();
@@ -52,7 +60,13 @@ impl Core {
         self.static_file(&path)
     }
 
-    pub(crate) fn step_context(&mut self) -> (StepContext<'_>, &mut crate::session::SessionManager, &mut dyn crate::ids::IdSource) {
+    pub(crate) fn step_context(
+        &mut self,
+    ) -> (
+        StepContext<'_>,
+        &mut crate::session::SessionManager,
+        &mut dyn crate::ids::IdSource,
+    ) {
         (
             StepContext {
                 config: &self.config,
@@ -95,7 +109,10 @@ impl Core {
                     session: None,
                     message: format!("app failed to start: {failure}"),
                 }));
-                html(StatusCode::INTERNAL_SERVER_ERROR, pages::start_failure(&failure))
+                html(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    pages::start_failure(&failure),
+                )
             }
         }
     }
@@ -122,8 +139,14 @@ impl Core {
 
     fn variables_json(&mut self, sid: &SessionId) -> Response<Bytes> {
         let (status, body) = match self.sessions.get_mut(sid) {
-            Some(session) => (StatusCode::OK, debug::variables_json(&session.backend.variables())),
-            None => (StatusCode::NOT_FOUND, r#"{"error":"unknown session"}"#.to_owned()),
+            Some(session) => (
+                StatusCode::OK,
+                debug::variables_json(&session.backend.variables()),
+            ),
+            None => (
+                StatusCode::NOT_FOUND,
+                r#"{"error":"unknown session"}"#.to_owned(),
+            ),
         };
         let mut response = with_body(status, "application/json", body);
         response
@@ -144,7 +167,8 @@ impl Core {
             return html(StatusCode::NOT_FOUND, pages::not_found(path));
         }
         let site_file = self.site.get(&format!("html{path}")).cloned();
-        let body = site_file.or_else(|| assets::builtin(path).map(|text| Bytes::from_static(text.as_bytes())));
+        let body = site_file
+            .or_else(|| assets::builtin(path).map(|text| Bytes::from_static(text.as_bytes())));
         match body {
             Some(body) => with_body(StatusCode::OK, assets::content_type(path), body),
             None => html(StatusCode::NOT_FOUND, pages::not_found(path)),
@@ -162,7 +186,11 @@ fn empty(status: StatusCode) -> Response<Bytes> {
     response
 }
 
-fn with_body(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Bytes> {
+fn with_body(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Bytes> {
     let mut response = Response::new(body.into());
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -101,7 +101,10 @@ mod tests {
         let sid = SessionId::draw(&mut SeededIds::new(7));
         let text = sid.to_string();
         assert_eq!(text.len(), 32);
-        assert!(text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
         assert_eq!(SessionId::parse(&text), Some(sid));
     }
 

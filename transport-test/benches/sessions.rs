@@ -15,10 +15,16 @@ const SITES: [&str; 2] = ["default", "adder"];
 /// Without an argument, runs itself once per site so that every measurement starts in a
 /// fresh process.
 fn main() {
-    let Some(which) = std::env::args().nth(1).filter(|arg| SITES.contains(&arg.as_str())) else {
+    let Some(which) = std::env::args()
+        .nth(1)
+        .filter(|arg| SITES.contains(&arg.as_str()))
+    else {
         let me = std::env::current_exe().expect("own path");
         for site in SITES {
-            let status = std::process::Command::new(&me).arg(site).status().expect("re-run");
+            let status = std::process::Command::new(&me)
+                .arg(site)
+                .status()
+                .expect("re-run");
             assert!(status.success());
         }
         return;
@@ -46,7 +52,12 @@ fn main() {
         }
         let elapsed = started.elapsed();
         let rss_after = rss_kib();
-        report(name, elapsed, rss_after.saturating_sub(rss_before), core.lua_heap_bytes());
+        report(
+            name,
+            elapsed,
+            rss_after.saturating_sub(rss_before),
+            core.lua_heap_bytes(),
+        );
     }
 }
 
@@ -66,7 +77,8 @@ fn adder_site() -> Site {
     let mut site = Site::new();
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/adder");
     for path in ["lua/main.lua", "viewdefs/Adder.DEFAULT.html"] {
-        let text = std::fs::read(format!("{root}/{path}")).expect("demo/adder is in the repository");
+        let text =
+            std::fs::read(format!("{root}/{path}")).expect("demo/adder is in the repository");
         site.insert(path, Bytes::from(text));
     }
     site

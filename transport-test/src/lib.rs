@@ -74,10 +74,13 @@ impl Harness {
     /// `GET /` and the session id from its `Location`, panicking if no session was made.
     pub fn create_session(&mut self) -> String {
         let response = self.get("/");
-        assert_eq!(response.status(), 302, "GET / should create a session: {}", body_text(&response));
-        location(&response)
-            .trim_start_matches('/')
-            .to_owned()
+        assert_eq!(
+            response.status(),
+            302,
+            "GET / should create a session: {}",
+            body_text(&response)
+        );
+        location(&response).trim_start_matches('/').to_owned()
     }
 
     /// Moves the clock forward by `by`, firing every deadline on the way at its own time.

@@ -53,15 +53,27 @@ fn check_all(harness: &mut Harness, sessions: &BTreeMap<String, Expected>) {
     for (sid, expected) in sessions {
         let variables = harness.variables(sid);
         let list = variables.as_array().expect("variables.json is an array");
-        assert_eq!(list.len(), 1, "session {sid} sees only its own variable 1: {variables}");
+        assert_eq!(
+            list.len(),
+            1,
+            "session {sid} sees only its own variable 1: {variables}"
+        );
         let app = &list[0];
         assert_eq!(app["id"], 1);
-        assert_eq!(app["value"], serde_json::json!({"obj": 2}), "first object of every session is 2");
+        assert_eq!(
+            app["value"],
+            serde_json::json!({"obj": 2}),
+            "first object of every session is 2"
+        );
         assert_eq!(app["type"], "Counter");
         let props = &app["properties"];
         assert_eq!(props["sid"], sid.as_str(), "session {sid} sees its own id");
         if let Some(mark) = &expected.mark {
-            assert_eq!(props["mark"], mark.as_str(), "session {sid} kept its own mark");
+            assert_eq!(
+                props["mark"],
+                mark.as_str(),
+                "session {sid} kept its own mark"
+            );
         }
         let period = expected.period.expect("period recorded at creation");
         let ticks = (now - expected.created_at).as_millis() as u64 / period;

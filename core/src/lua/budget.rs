@@ -36,10 +36,7 @@ impl Budget {
                         (Some(src), Some(line)) => format!("{src}:{line}: "),
                         _ => String::new(),
                     };
-                    return Err(mlua::Error::runtime(format!(
-                        "{place}{}",
-                        hook.message()
-                    )));
+                    return Err(mlua::Error::runtime(format!("{place}{}", hook.message())));
                 }
                 Ok(VmState::Continue)
             },

@@ -24,8 +24,8 @@ use crate::tracker::{APP_VAR, ObjectIds, Tracker, VarId};
 use budget::Budget;
 pub(crate) use chunks::ChunkCache;
 pub(crate) use failure::LuaFailure;
-pub(crate) use host::StepClock;
 use host::Host;
+pub(crate) use host::StepClock;
 use timers::Timers;
 
 const SANDBOX: &str = include_str!("../../../lua/sandbox.lua");
@@ -81,7 +81,9 @@ impl LuaBackend {
         clock: StepClock,
     ) -> Result<Self, StartFailure> {
         let main = site.get("lua/main.lua").ok_or(StartFailure::MissingMain)?;
-        let main = chunks.get("@lua/main.lua", main).map_err(StartFailure::Lua)?;
+        let main = chunks
+            .get("@lua/main.lua", main)
+            .map_err(StartFailure::Lua)?;
         let sandbox = chunks
             .get("=lunette-sandbox", SANDBOX.as_bytes())
             .map_err(|failure| StartFailure::Setup(failure.message))?;
@@ -107,7 +109,12 @@ impl LuaBackend {
         sandbox: &[u8],
         clock: StepClock,
     ) -> mlua::Result<Self> {
-        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE | StdLib::OS;
+        let libs = StdLib::TABLE
+            | StdLib::STRING
+            | StdLib::MATH
+            | StdLib::UTF8
+            | StdLib::COROUTINE
+            | StdLib::OS;
         let lua = Lua::new_with(libs, LuaOptions::new())?;
         // Setup allocates only what the session keeps: collecting during it is wasted work.
         lua.gc_stop();
@@ -127,7 +134,11 @@ impl LuaBackend {
         let objects = ObjectIds::new(&lua)?;
         lua.set_memory_limit(config.lua_memory)?;
         lua.gc_restart();
-        Ok(Self { lua, budget, objects })
+        Ok(Self {
+            lua,
+            budget,
+            objects,
+        })
     }
 
     fn host<R>(&self, f: impl FnOnce(&mut Host) -> R) -> R {
@@ -162,8 +173,10 @@ impl LuaBackend {
             if let Err(error) = callback.call::<()>(()) {
                 let failure = LuaFailure::from_error(&error);
                 self.host(|h| {
-                    h.logs
-                        .push((LogLevel::Warn, format!("timer {handle} failed: {}", failure.message)))
+                    h.logs.push((
+                        LogLevel::Warn,
+                        format!("timer {handle} failed: {}", failure.message),
+                    ))
                 });
             }
         }
@@ -177,7 +190,14 @@ impl LuaBackend {
                 .in_tree_order()
                 .into_iter()
                 .map(|(v, depth)| {
-                    (v.id, v.parent, v.children.clone(), depth, v.value.clone(), v.properties.clone())
+                    (
+                        v.id,
+                        v.parent,
+                        v.children.clone(),
+                        depth,
+                        v.value.clone(),
+                        v.properties.clone(),
+                    )
                 })
                 .collect()
         });
@@ -186,7 +206,14 @@ impl LuaBackend {
                 self.budget.reset();
                 let value = value_json(&value, &mut self.objects)
                     .map_err(|error| error.code_and_description());
-                VariableView { id, parent, children, depth, value, properties }
+                VariableView {
+                    id,
+                    parent,
+                    children,
+                    depth,
+                    value,
+                    properties,
+                }
             })
             .collect()
     }

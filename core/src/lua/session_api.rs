@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use mlua::{Lua, MultiValue, Table, Value, Variadic};
+use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 
 use crate::lua::budget::Budget;
 use crate::lua::host::Host;
@@ -36,11 +36,15 @@ pub(crate) fn script_error(lua: &Lua, message: impl std::fmt::Display) -> mlua::
 }
 
 /// The table of primitives handed to `lua/sandbox.lua`.
-pub(crate) fn primitives(lua: &Lua, host: &Host, budget: &Rc<Budget>, seed: [u8; 16]) -> mlua::Result<Table> {
+pub(crate) fn primitives(
+    lua: &Lua,
+    host: &Host,
+    budget: &Rc<Budget>,
+    seed: [u8; 16],
+) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    let [a, b] = [&seed[..8], &seed[8..]].map(|half| {
-        i64::from_le_bytes(half.try_into().unwrap_or_default())
-    });
+    let [a, b] = [&seed[..8], &seed[8..]]
+        .map(|half| i64::from_le_bytes(half.try_into().unwrap_or_default()));
     t.raw_set("seed1", a)?;
     t.raw_set("seed2", b)?;
     t.raw_set("sid", host.sid.to_string())?;
@@ -54,14 +58,34 @@ pub(crate) fn primitives(lua: &Lua, host: &Host, budget: &Rc<Budget>, seed: [u8;
         "clock",
         lua.create_function(|lua, ()| with_host(lua, |h| h.clock.since_creation().as_secs_f64()))?,
     )?;
-    t.raw_set("print", lua.create_function(print)?)?;
-    t.raw_set("diag", lua.create_function(diag)?)?;
-    t.raw_set("log", lua.create_function(log)?)?;
-    t.raw_set("create_app_variable", lua.create_function(create_app_variable)?)?;
+    // Lua's own `tostring`, taken before app code can replace the global.
+    let tostring = LuaToString(lua.globals().get("tostring")?);
+    let to = tostring.clone();
+    t.raw_set(
+        "print",
+        lua.create_function(move |lua, values| print(lua, &to, values))?,
+    )?;
+    let to = tostring.clone();
+    t.raw_set(
+        "diag",
+        lua.create_function(move |lua, args| diag(lua, &to, args))?,
+    )?;
+    t.raw_set(
+        "log",
+        lua.create_function(move |lua, args| log(lua, &tostring, args))?,
+    )?;
+    t.raw_set(
+        "create_app_variable",
+        lua.create_function(create_app_variable)?,
+    )?;
     t.raw_set(
         "get_app",
         lua.create_function(|lua, _session: Value| {
-            with_host(lua, |h| h.tracker.get(crate::tracker::APP_VAR).map(|v| v.value.clone()))
+            with_host(lua, |h| {
+                h.tracker
+                    .get(crate::tracker::APP_VAR)
+                    .map(|v| v.value.clone())
+            })
         })?,
     )?;
     t.raw_set(
@@ -72,16 +96,20 @@ pub(crate) fn primitives(lua: &Lua, host: &Host, budget: &Rc<Budget>, seed: [u8;
     )?;
     t.raw_set(
         "set_timeout",
-        lua.create_function(|lua, (_session, callback, ms): (Value, Value, Option<f64>)| {
-            add_timer(lua, callback, millis(ms, 0.0), None)
-        })?,
+        lua.create_function(
+            |lua, (_session, callback, ms): (Value, Value, Option<f64>)| {
+                add_timer(lua, callback, millis(ms, 0.0), None)
+            },
+        )?,
     )?;
     t.raw_set(
         "set_interval",
-        lua.create_function(|lua, (_session, callback, ms): (Value, Value, Option<f64>)| {
-            let period = millis(ms, 1.0);
-            add_timer(lua, callback, period, Some(period))
-        })?,
+        lua.create_function(
+            |lua, (_session, callback, ms): (Value, Value, Option<f64>)| {
+                let period = millis(ms, 1.0);
+                add_timer(lua, callback, period, Some(period))
+            },
+        )?,
     )?;
     t.raw_set(
         "clear_timer",
@@ -99,55 +127,95 @@ pub(crate) fn primitives(lua: &Lua, host: &Host, budget: &Rc<Budget>, seed: [u8;
 
 fn millis(ms: Option<f64>, at_least: f64) -> Duration {
     let ms = ms.unwrap_or(0.0);
-    let ms = if ms.is_nan() { at_least } else { ms.max(at_least) };
+    let ms = if ms.is_nan() {
+        at_least
+    } else {
+        ms.max(at_least)
+    };
     Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX)
 }
 
-fn add_timer(lua: &Lua, callback: Value, delay: Duration, every: Option<Duration>) -> mlua::Result<u64> {
+fn add_timer(
+    lua: &Lua,
+    callback: Value,
+    delay: Duration,
+    every: Option<Duration>,
+) -> mlua::Result<u64> {
     let Value::Function(callback) = callback else {
         return Err(script_error(
             lua,
-            format!("timer callback must be a function, got {}", callback.type_name()),
+            format!(
+                "timer callback must be a function, got {}",
+                callback.type_name()
+            ),
         ));
     };
     let added = with_host(lua, |h| {
         if h.timers.is_full() {
             return None;
         }
-        let due = h.clock.now.checked_add(delay).unwrap_or(h.clock.now + Duration::from_secs(86_400 * 365 * 100));
+        let due = h
+            .clock
+            .now
+            .checked_add(delay)
+            .unwrap_or(h.clock.now + Duration::from_secs(86_400 * 365 * 100));
         Some(h.timers.add(due, Timer { callback, every }))
     })?;
-    added.ok_or_else(|| script_error(lua, format!("too many pending timers (at most {MAX_TIMERS} per session)")))
+    added.ok_or_else(|| {
+        script_error(
+            lua,
+            format!("too many pending timers (at most {MAX_TIMERS} per session)"),
+        )
+    })
 }
 
-fn joined(values: MultiValue) -> mlua::Result<String> {
+/// `tostring` as Lua's `print` applies it: numbers in Lua's format (`1.0`, `0.33333333333333`),
+/// `__tostring` and `__name` honoured, and bytes that are not UTF-8 replaced instead of raising.
+#[derive(Clone)]
+struct LuaToString(Function);
+
+impl LuaToString {
+    fn text(&self, value: Value) -> mlua::Result<String> {
+        Ok(self.0.call::<mlua::LuaString>(value)?.to_string_lossy())
+    }
+}
+
+fn joined(tostring: &LuaToString, values: MultiValue) -> mlua::Result<String> {
     let parts = values
-        .iter()
-        .map(|value| value.to_string())
+        .into_iter()
+        .map(|value| tostring.text(value))
         .collect::<mlua::Result<Vec<_>>>()?;
     Ok(parts.join("\t"))
 }
 
-fn print(lua: &Lua, values: MultiValue) -> mlua::Result<()> {
-    let line = joined(values)?;
+fn print(lua: &Lua, tostring: &LuaToString, values: MultiValue) -> mlua::Result<()> {
+    let line = joined(tostring, values)?;
     with_host(lua, |h| h.logs.push((LogLevel::Info, line)))
 }
 
 /// `ui.log([level,] msg)`: verbosity 0 is an info line, anything above is debug detail.
-fn log(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
+fn log(lua: &Lua, tostring: &LuaToString, args: Variadic<Value>) -> mlua::Result<()> {
     let (level, message) = match args.as_slice() {
         [Value::Integer(level), message, ..] => (*level as f64, message),
         [Value::Number(level), message, ..] => (*level, message),
         [message, ..] => (0.0, message),
         [] => (0.0, &Value::Nil),
     };
-    let level = if level > 0.0 { LogLevel::Debug } else { LogLevel::Info };
-    let line = message.to_string()?;
+    let level = if level > 0.0 {
+        LogLevel::Debug
+    } else {
+        LogLevel::Info
+    };
+    let line = tostring.text(message.clone())?;
     with_host(lua, |h| h.logs.push((level, line)))
 }
 
-fn diag(lua: &Lua, (level, message): (Value, Value)) -> mlua::Result<()> {
-    let line = format!("diag {}: {}", level.to_string()?, message.to_string()?);
+fn diag(lua: &Lua, tostring: &LuaToString, (level, message): (Value, Value)) -> mlua::Result<()> {
+    let line = format!(
+        "diag {}: {}",
+        tostring.text(level)?,
+        tostring.text(message)?
+    );
     with_host(lua, |h| h.logs.push((LogLevel::Debug, line)))
 }
 
@@ -158,11 +226,22 @@ fn utc_time(lua: &Lua, table: Table) -> mlua::Result<i64> {
         match (table.get::<Option<i64>>(name)?, default) {
             (Some(value), _) => Ok(value),
             (None, Some(default)) => Ok(default),
-            (None, None) => Err(script_error(lua, format!("field '{name}' missing in date table"))),
+            (None, None) => Err(script_error(
+                lua,
+                format!("field '{name}' missing in date table"),
+            )),
         }
     };
-    let (year, month, day) = (field("year", None)?, field("month", None)?, field("day", None)?);
-    let (hour, min, sec) = (field("hour", Some(12))?, field("min", Some(0))?, field("sec", Some(0))?);
+    let (year, month, day) = (
+        field("year", None)?,
+        field("month", None)?,
+        field("day", None)?,
+    );
+    let (hour, min, sec) = (
+        field("hour", Some(12))?,
+        field("min", Some(0))?,
+        field("sec", Some(0))?,
+    );
     let year = year + (month - 1).div_euclid(12);
     let month = (month - 1).rem_euclid(12) + 1;
     let days = days_from_civil(year, month) + day - 1;
@@ -181,11 +260,17 @@ fn days_from_civil(year: i64, month: i64) -> i64 {
 }
 
 /// `session:createAppVariable(obj [, props])` (PROTOCOL §7.2).
-fn create_app_variable(lua: &Lua, (_session, object, props): (Value, Value, Option<Table>)) -> mlua::Result<i64> {
+fn create_app_variable(
+    lua: &Lua,
+    (_session, object, props): (Value, Value, Option<Table>),
+) -> mlua::Result<i64> {
     let Value::Table(table) = &object else {
         return Err(script_error(
             lua,
-            format!("createAppVariable expects a table, got {}", object.type_name()),
+            format!(
+                "createAppVariable expects a table, got {}",
+                object.type_name()
+            ),
         ));
     };
     let mut properties = Vec::new();
@@ -199,7 +284,10 @@ fn create_app_variable(lua: &Lua, (_session, object, props): (Value, Value, Opti
                 (name, _) => {
                     return Err(script_error(
                         lua,
-                        format!("createAppVariable: property {} must be a string", name.to_string()?),
+                        format!(
+                            "createAppVariable: property {} must be a string",
+                            name.to_string()?
+                        ),
                     ));
                 }
             }

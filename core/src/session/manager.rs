@@ -76,7 +76,10 @@ impl SessionManager {
 
     /// Lua's own count of the heap all sessions use, in bytes.
     pub(crate) fn lua_heap_bytes(&self) -> usize {
-        self.sessions.values().map(|s| s.backend.used_memory()).sum()
+        self.sessions
+            .values()
+            .map(|s| s.backend.used_memory())
+            .sum()
     }
 
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
@@ -91,7 +94,11 @@ impl SessionManager {
                 return Created::Full;
             };
             self.destroy(&oldest);
-            cx.log(LogLevel::Info, oldest, "session evicted: --max-sessions reached".into());
+            cx.log(
+                LogLevel::Info,
+                oldest,
+                "session evicted: --max-sessions reached".into(),
+            );
         }
         let sid = loop {
             let sid = SessionId::draw(ids);
@@ -125,6 +132,24 @@ impl SessionManager {
             session.last_activity = cx.now;
             self.by_activity.insert((cx.now, *sid));
             self.after_step(sid, cx);
+        }
+    }
+
+    /// Destroys every session whose expiry has come, running no Lua. A request handled at or
+    /// after a session's expiry, before the transport's timer fired, must find it gone.
+    pub(crate) fn expire_due(&mut self, cx: &mut StepContext<'_>) {
+        let due: Vec<SessionId> = self
+            .wakeups
+            .iter()
+            .take_while(|(at, _)| *at <= cx.now)
+            .map(|(_, sid)| *sid)
+            .collect();
+        for sid in due {
+            let expired = self.sessions.get(&sid).and_then(|s| expiry(s, cx.config));
+            if expired.is_some_and(|at| at <= cx.now) {
+                self.destroy(&sid);
+                cx.log(LogLevel::Debug, sid, "session expired".into());
+            }
         }
     }
 

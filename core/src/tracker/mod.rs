@@ -69,7 +69,13 @@ impl Tracker {
         while let Some((id, depth)) = stack.pop() {
             if let Some(variable) = self.variables.get(&id) {
                 ordered.push((variable, depth));
-                stack.extend(variable.children.iter().rev().map(|child| (*child, depth + 1)));
+                stack.extend(
+                    variable
+                        .children
+                        .iter()
+                        .rev()
+                        .map(|child| (*child, depth + 1)),
+                );
             }
         }
         ordered

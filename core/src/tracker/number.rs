@@ -30,7 +30,11 @@ pub(crate) fn format_float(value: f64) -> Option<String> {
         let point = if rest.is_empty() { "" } else { "." };
         format!("{first}{point}{rest}e{sign}{}", (n - 1).abs())
     };
-    Some(if value < 0.0 { format!("-{body}") } else { body })
+    Some(if value < 0.0 {
+        format!("-{body}")
+    } else {
+        body
+    })
 }
 
 #[cfg(test)]

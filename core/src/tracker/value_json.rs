@@ -218,7 +218,10 @@ mod tests {
         assert_eq!(ok(&lua, &mut ids, "nil"), "null");
         assert_eq!(ok(&lua, &mut ids, "5.0"), "5");
         assert_eq!(ok(&lua, &mut ids, "1e21"), "1e+21");
-        assert_eq!(ok(&lua, &mut ids, "'a\"b\\\\c\\n/<é>'"), r#""a\"b\\c\n/<é>""#);
+        assert_eq!(
+            ok(&lua, &mut ids, "'a\"b\\\\c\\n/<é>'"),
+            r#""a\"b\\c\n/<é>""#
+        );
         assert_eq!(ok(&lua, &mut ids, "{1, 'x', true}"), r#"[1,"x",true]"#);
         assert_eq!(ok(&lua, &mut ids, "{[1]=1, [3]=3, _n=3}"), "[1,null,3]");
         assert_eq!(ok(&lua, &mut ids, "{}"), r#"{"obj":2}"#);
@@ -231,7 +234,10 @@ mod tests {
         let lua = Lua::new();
         let mut ids = ObjectIds::new(&lua).expect("ids");
         lua.load("shared = {}").exec().expect("setup");
-        assert_eq!(ok(&lua, &mut ids, "{shared, {}, shared}"), r#"[{"obj":2},{"obj":3},{"obj":2}]"#);
+        assert_eq!(
+            ok(&lua, &mut ids, "{shared, {}, shared}"),
+            r#"[{"obj":2},{"obj":3},{"obj":2}]"#
+        );
         assert_eq!(ok(&lua, &mut ids, "shared"), r#"{"obj":2}"#);
     }
 
@@ -247,7 +253,10 @@ mod tests {
             "{[1e9] = 1}",
         ] {
             assert!(
-                matches!(encode(&lua, &mut ids, source), Err(JsonError::Unrepresentable(_))),
+                matches!(
+                    encode(&lua, &mut ids, source),
+                    Err(JsonError::Unrepresentable(_))
+                ),
                 "{source}"
             );
         }
