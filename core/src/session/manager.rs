@@ -135,16 +135,19 @@ impl SessionManager {
         }
     }
 
+    /// Sessions whose next deadline is at or before `now`.
+    fn due_at(&self, now: Instant) -> Vec<SessionId> {
+        self.wakeups
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, sid)| *sid)
+            .collect()
+    }
+
     /// Destroys every session whose expiry has come, running no Lua. A request handled at or
     /// after a session's expiry, before the transport's timer fired, must find it gone.
     pub(crate) fn expire_due(&mut self, cx: &mut StepContext<'_>) {
-        let due: Vec<SessionId> = self
-            .wakeups
-            .iter()
-            .take_while(|(at, _)| *at <= cx.now)
-            .map(|(_, sid)| *sid)
-            .collect();
-        for sid in due {
+        for sid in self.due_at(cx.now) {
             let expired = self.sessions.get(&sid).and_then(|s| expiry(s, cx.config));
             if expired.is_some_and(|at| at <= cx.now) {
                 self.destroy(&sid);
@@ -157,21 +160,11 @@ impl SessionManager {
     /// Timers added while this runs (a `setImmediate`) wait for the next call, so a script
     /// that keeps rescheduling itself cannot keep `Core` busy.
     pub(crate) fn run_due(&mut self, cx: &mut StepContext<'_>) {
-        let due: Vec<SessionId> = self
-            .wakeups
-            .iter()
-            .take_while(|(at, _)| *at <= cx.now)
-            .map(|(_, sid)| *sid)
-            .collect();
-        for sid in due {
+        self.expire_due(cx);
+        for sid in self.due_at(cx.now) {
             let Some(session) = self.sessions.get(&sid) else {
                 continue;
             };
-            if expiry(session, cx.config).is_some_and(|at| at <= cx.now) {
-                self.destroy(&sid);
-                cx.log(LogLevel::Debug, sid, "session expired".into());
-                continue;
-            }
             session.backend.set_clock(cx.clock(session.created));
             session.backend.run_due_timers(cx.now);
             self.after_step(&sid, cx);
