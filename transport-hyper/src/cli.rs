@@ -23,7 +23,8 @@ pub struct Cli {
     #[arg(long, value_name = "PORT", default_value_t = 8080)]
     pub port: u16,
 
-    /// Live session limit; beyond it the oldest idle session is evicted
+    /// Live session limit, split evenly across shards; beyond it the oldest idle session is
+    /// evicted
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_sessions: usize,
 
@@ -50,12 +51,14 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// How many shards to run: `--shards`, else one per available CPU.
+    /// How many shards to run: `--shards`, else one per available CPU, but never more than
+    /// `--max-sessions`, so that every shard can hold at least one session.
     pub fn shard_count(&self) -> usize {
-        match self.shards {
+        let wanted = match self.shards {
             Some(n) => usize::from(n),
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        }
+        };
+        wanted.min(self.max_sessions).max(1)
     }
 
     /// The core configuration these flags describe, for shard 0 of 1 with the default epoch;
@@ -201,6 +204,12 @@ mod tests {
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));
         assert_eq!(config.max_sessions, 7);
         assert_eq!(cli.shard_count(), 3);
+    }
+
+    #[test]
+    fn never_more_shards_than_sessions() {
+        let cli = Cli::parse_from(["lunette", "--max-sessions", "2", "--shards", "8"]);
+        assert_eq!(cli.shard_count(), 2);
     }
 
     #[test]

@@ -1,20 +1,22 @@
-//! `lunette`: reads the flags and the site, starts the shards and the HTTP server.
+//! `lunette`: reads the flags and the site, starts the shards (each serving HTTP), stops them
+//! on a signal.
 //!
 //! Exit codes: 0 after a SIGINT/SIGTERM stop, 1 when the server cannot start (busy port, no
 //! OS randomness, no threads), 2 for bad flags or an unreadable site.
 
+mod balance;
 mod cli;
 mod ids;
 mod route;
 mod server;
 mod service;
 mod shard;
+mod shards;
 mod signals;
 mod site_dir;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
 use lunette_core::Site;
@@ -22,7 +24,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
 use crate::cli::Cli;
-use crate::shard::Shards;
+use crate::shards::Shards;
 use crate::signals::StopSignals;
 
 fn main() -> ExitCode {
@@ -45,7 +47,8 @@ fn main() -> ExitCode {
     if let Err(error) = ids::OsIds::check() {
         return fail(1, &format!("no OS random number generator: {error}"));
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // Only for the signals: the shards run their own runtimes on their own threads.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -56,7 +59,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli, site: Site, description: &str) -> ExitCode {
-    let listener = match server::bind(&cli.host, cli.port).await {
+    let listener = match server::bind(&cli.host, cli.port) {
         Ok(listener) => listener,
         Err(message) => return fail(1, &message),
     };
@@ -64,22 +67,27 @@ async fn run(cli: &Cli, site: Site, description: &str) -> ExitCode {
         Ok(addr) => addr,
         Err(error) => return fail(1, &format!("cannot read the listening address: {error}")),
     };
-    let signals = match StopSignals::install() {
+    let mut signals = match StopSignals::install() {
         Ok(signals) => signals,
         Err(error) => return fail(1, &format!("cannot install signal handlers: {error}")),
     };
     let shard_count = cli.shard_count();
-    let shards = match Shards::start(shard_count, &cli.config(), &site) {
-        Ok(shards) => Arc::new(shards),
+    let shards = match Shards::start(shard_count, &cli.config(), &site, &listener) {
+        Ok(shards) => shards,
         Err(error) => return fail(1, &format!("cannot start the shards: {error}")),
     };
     drop(site);
+    // The shards hold their own clones: the socket closes when the last of them stops.
+    drop(listener);
     announce(&format!(
         "lunette serving {description} at {}",
         server::url(addr)
     ));
     tracing::info!(shards = shard_count, "listening on {addr}");
-    server::serve(listener, shards, signals).await;
+    let signal = signals.recv().await;
+    tracing::info!("{signal}: stopping");
+    shards.stop();
+    tracing::info!("stopped");
     ExitCode::SUCCESS
 }
 

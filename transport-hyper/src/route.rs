@@ -1,38 +1,19 @@
-//! Which shard serves a request: the one that owns the session named in its path, else the
-//! next one in turn (a `GET /` creates its session on whichever shard it lands on).
-
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! Which shard must serve a request: the one that owns the session named in its path. Other
+//! requests (a `GET /` creating a session, static files) are served by whichever shard's
+//! thread accepted the connection.
 
 use lunette_core::SessionId;
 use percent_encoding::percent_decode_str;
 
-/// Picks shards for requests.
-#[derive(Debug)]
-pub struct Router {
-    shards: usize,
-    next: AtomicUsize,
-}
-
-impl Router {
-    pub fn new(shards: usize) -> Self {
-        Self {
-            shards: shards.max(1),
-            next: AtomicUsize::new(0),
-        }
-    }
-
-    /// The shard for a request with this (raw, still percent-encoded) URI path.
-    pub fn shard_for(&self, path: &str) -> usize {
-        match session_in_path(path) {
-            Some(sid) => sid.shard(self.shards),
-            None => self.next.fetch_add(1, Ordering::Relaxed) % self.shards,
-        }
-    }
+/// The shard among `shards` that owns the session this (raw, still percent-encoded) URI path
+/// names, if it names one.
+pub fn owner(path: &str, shards: usize) -> Option<usize> {
+    session_in_path(path).map(|sid| sid.shard(shards))
 }
 
 /// The well-formed sid a path names, as core will see it: the first segment of the decoded
 /// path, or the second one for `/ws/…`.
-pub fn session_in_path(path: &str) -> Option<SessionId> {
+fn session_in_path(path: &str) -> Option<SessionId> {
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     let mut segments = decoded.strip_prefix('/')?.split('/');
     let first = segments.next()?;
@@ -84,25 +65,18 @@ mod tests {
             &format!("/ws/ws/{SID}"),
         ] {
             assert_eq!(session_in_path(path), None, "{path:?}");
+            assert_eq!(owner(path, 4), None, "{path:?}");
         }
     }
 
     #[test]
     fn a_sid_goes_to_its_own_shard_every_time() {
-        let router = Router::new(4);
         let Some(sid) = sid() else {
             panic!("test sid should parse")
         };
         for path in [format!("/{SID}"), format!("/ws/{SID}"), format!("/{SID}/a")] {
-            assert_eq!(router.shard_for(&path), sid.shard(4));
+            assert_eq!(owner(&path, 4), Some(sid.shard(4)));
+            assert_eq!(owner(&path, 1), Some(0));
         }
-    }
-
-    #[test]
-    fn other_requests_take_turns() {
-        let router = Router::new(3);
-        let picks: Vec<usize> = (0..7).map(|_| router.shard_for("/")).collect();
-        assert_eq!(picks, [0, 1, 2, 0, 1, 2, 0]);
-        assert_eq!(Router::new(0).shard_for("/"), 0);
     }
 }

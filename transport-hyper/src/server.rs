@@ -1,9 +1,9 @@
-//! The listening socket and its connections: HTTP/1.1 with keep-alive, a header timeout
-//! against slow clients, and a graceful stop.
+//! The listening socket and one shard's connections: HTTP/1.1 with keep-alive, a header
+//! timeout against slow clients, and a graceful stop.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::rc::Rc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
@@ -11,10 +11,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
 
+use crate::balance::Balance;
 use crate::service;
-use crate::shard::Shards;
-use crate::signals::StopSignals;
+use crate::shard::Shard;
 use crate::site_dir::describe;
 
 /// Clients must finish a request head within this time (PROTOCOL §3.1).
@@ -24,17 +25,20 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Pause after a failed `accept` (e.g. out of file descriptors) so as not to spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Binds `host:port`; the error is the one-line message for stderr.
-pub async fn bind(host: &str, port: u16) -> Result<TcpListener, String> {
+/// Binds `host:port`, non-blocking so that each shard's runtime can accept from a clone; the
+/// error is the one-line message for stderr.
+pub fn bind(host: &str, port: u16) -> Result<std::net::TcpListener, String> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    TcpListener::bind((bare, port)).await.map_err(|error| {
-        let shown = if bare.contains(':') {
-            format!("[{bare}]:{port}")
-        } else {
-            format!("{bare}:{port}")
-        };
-        format!("cannot listen on {shown}: {}", describe(&error))
-    })
+    std::net::TcpListener::bind((bare, port))
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .map_err(|error| {
+            let shown = if bare.contains(':') {
+                format!("[{bare}]:{port}")
+            } else {
+                format!("{bare}:{port}")
+            };
+            format!("cannot listen on {shown}: {}", describe(&error))
+        })
 }
 
 /// The URL the server answers at, for the startup line.
@@ -42,34 +46,49 @@ pub fn url(addr: SocketAddr) -> String {
     format!("http://{addr}/")
 }
 
-/// Serves connections until a stop signal, then lets requests in flight finish (for at most
-/// `SHUTDOWN_GRACE`).
-pub async fn serve(listener: TcpListener, shards: Arc<Shards>, mut signals: StopSignals) {
+/// How a shard gets its connections: those it accepts and keeps, and those other shards hand it.
+#[derive(Debug)]
+pub struct Incoming {
+    pub listener: TcpListener,
+    pub balance: Balance,
+    pub handed: mpsc::UnboundedReceiver<std::net::TcpStream>,
+}
+
+/// Serves this shard's connections until `stopping` turns true, then lets requests in flight
+/// finish (for at most `SHUTDOWN_GRACE`).
+pub async fn serve(incoming: Incoming, shard: &Rc<Shard>, mut stopping: watch::Receiver<bool>) {
+    let Incoming {
+        listener,
+        balance,
+        mut handed,
+    } = incoming;
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
-    let signal = loop {
+    loop {
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            signal = signals.recv() => break signal,
+            accepted = listener.accept() => accepted.map(|(stream, _peer)| balance.place(stream)),
+            Some(stream) = handed.recv() => TcpStream::from_std(stream).map(Some),
+            _ = stopping.wait_for(|stop| *stop) => break,
         };
         match accepted {
-            Ok((stream, _peer)) => spawn_connection(&http, &graceful, stream, &shards),
+            Ok(Some(stream)) => spawn_connection(&http, &graceful, stream, shard),
+            Ok(None) => {}
             Err(error) => {
                 tracing::warn!("accepting a connection failed: {}", describe(&error));
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
             }
         }
-    };
-    drop(listener);
-    tracing::info!(
-        "{signal}: stopping; waiting for {} open connections",
+    }
+    drop((listener, balance, handed));
+    tracing::debug!(
+        "stopping; waiting for {} open connections",
         graceful.count()
     );
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("stopped"),
+        () = graceful.shutdown() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {
             tracing::warn!("stopped with requests still in flight after {SHUTDOWN_GRACE:?}");
         }
@@ -80,17 +99,17 @@ fn spawn_connection(
     http: &http1::Builder,
     graceful: &GracefulShutdown,
     stream: TcpStream,
-    shards: &Arc<Shards>,
+    shard: &Rc<Shard>,
 ) {
     // Responses are written whole; waiting to coalesce small packets only adds latency.
     let _ = stream.set_nodelay(true);
-    let shards = Arc::clone(shards);
+    let shard = Rc::clone(shard);
     let service = service_fn(move |request| {
-        let shards = Arc::clone(&shards);
-        async move { Ok::<_, Infallible>(service::answer(&shards, request).await) }
+        let shard = Rc::clone(&shard);
+        async move { Ok::<_, Infallible>(service::answer(&shard, request).await) }
     });
     let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-    tokio::spawn(async move {
+    tokio::task::spawn_local(async move {
         if let Err(error) = connection.await {
             tracing::debug!("connection ended: {error}");
         }

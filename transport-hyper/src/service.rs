@@ -1,4 +1,4 @@
-//! One HTTP request: read its body (up to a cap), hand it to its shard, return the answer.
+//! One HTTP request: read its body (up to a cap), have its shard answer it, return the answer.
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
@@ -6,12 +6,12 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 
-use crate::shard::Shards;
+use crate::shard::Shard;
 
 /// Largest request body passed to core; larger ones get `413` without reaching it.
 pub const MAX_BODY: usize = 64 * 1024;
 
-pub async fn answer(shards: &Shards, request: Request<Incoming>) -> Response<Full<Bytes>> {
+pub async fn answer(shard: &Shard, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -29,7 +29,7 @@ pub async fn answer(shards: &Shards, request: Request<Incoming>) -> Response<Ful
             return plain(StatusCode::BAD_REQUEST, "400 Bad Request\n").map(Full::new);
         }
     };
-    match shards.call(Request::from_parts(parts, body)).await {
+    match shard.call(Request::from_parts(parts, body)).await {
         Ok(response) => response.map(Full::new),
         Err(_) => plain(
             StatusCode::SERVICE_UNAVAILABLE,

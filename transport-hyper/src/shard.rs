@@ -1,74 +1,73 @@
-//! Shards: threads that each own one `Core` and drive it by the contract in core's crate docs.
+//! One shard: a `Core` owned by one thread and driven by the contract in core's crate docs.
 //!
-//! `Core` is not `Send`, so each shard creates its own on a dedicated thread running a
-//! current-thread tokio runtime. Connection tasks hand it requests over a channel and wait for
-//! the response on a oneshot. Shard `i` of `n` mints only session ids with `sid.shard(n) == i`,
-//! so the [`Router`] can send every later request of a session back to it.
+//! A shard's thread serves the connections it accepts itself, so most requests reach the core
+//! with no thread hop. Shard `i` of `n` mints only session ids with `sid.shard(n) == i`; a
+//! request naming a session of another shard is forwarded to it over a channel, and the
+//! response comes back on a oneshot.
 
-use std::io;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use lunette_core::{Config, Core, HttpReply, LogLevel, LogRecord, Output, Site};
-use tokio::sync::{mpsc, oneshot};
+use lunette_core::{Core, HttpReply, LogLevel, LogRecord, Output};
+use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::ids::OsIds;
-use crate::route::Router;
+use crate::route;
 
-/// Requests a shard may hold in its queue before senders wait.
-const QUEUE: usize = 256;
-
-/// One request for a shard, with where to send its response.
-struct Job {
+/// One request forwarded to the shard that owns its session, with where to send its response.
+#[derive(Debug)]
+pub struct Job {
     request: Request<Bytes>,
     reply: oneshot::Sender<Response<Bytes>>,
 }
 
-/// The running shards and the router that picks one per request.
-#[derive(Debug)]
-pub struct Shards {
-    queues: Vec<mpsc::Sender<Job>>,
-    router: Router,
-}
-
-/// A shard stopped (its thread ended), so the request got no answer.
+/// The owning shard stopped (or this one is stopping), so the request got no answer.
 #[derive(Debug)]
 pub struct ShardGone;
 
-impl Shards {
-    /// Starts `count` shards serving `site` with `config` (whose `shard`, `shards` and `epoch`
-    /// each shard sets for itself).
-    pub fn start(count: usize, config: &Config, site: &Site) -> io::Result<Self> {
-        let count = count.max(1);
-        let mut queues = Vec::with_capacity(count);
-        for index in 0..count {
-            let (sender, receiver) = mpsc::channel(QUEUE);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_time()
-                .build()?;
-            let config = Config {
-                shard: index,
-                shards: count,
-                ..config.clone()
-            };
-            let site = site.clone();
-            std::thread::Builder::new()
-                .name(format!("lunette-shard-{index}"))
-                .spawn(move || runtime.block_on(run(index, config, site, receiver)))?;
-            queues.push(sender);
+/// A shard's core and what the tasks of its thread share (through an `Rc`: never another thread).
+pub struct Shard {
+    index: usize,
+    count: usize,
+    core: RefCell<Core>,
+    /// The job queue of every shard (this one's unused). Emptied when this shard stops, so
+    /// that a queue closes, ending its shard, only once no shard can forward to it any more.
+    queues: RefCell<Vec<mpsc::Sender<Job>>>,
+    /// The deadline the timer task sleeps until, so that a request bringing the core's next
+    /// deadline forward wakes it (and the others do not).
+    armed: Cell<Option<Instant>>,
+    rearm: Notify,
+}
+
+impl Shard {
+    /// Shard `index` of `queues.len()`, driving `core`.
+    pub fn new(index: usize, core: Core, queues: Vec<mpsc::Sender<Job>>) -> Self {
+        Self {
+            index,
+            count: queues.len(),
+            core: RefCell::new(core),
+            queues: RefCell::new(queues),
+            armed: Cell::new(None),
+            rearm: Notify::new(),
         }
-        Ok(Self {
-            queues,
-            router: Router::new(count),
-        })
     }
 
-    /// Has the request answered by the shard its path routes to.
+    /// Answers the request here, or has it answered by the shard owning the session it names.
     pub async fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, ShardGone> {
-        let index = self.router.shard_for(request.uri().path());
-        let queue = self.queues.get(index).ok_or(ShardGone)?;
+        match route::owner(request.uri().path(), self.count) {
+            Some(owner) if owner != self.index => self.forward(owner, request).await,
+            _ => Ok(self.handle_http(request)),
+        }
+    }
+
+    async fn forward(
+        &self,
+        owner: usize,
+        request: Request<Bytes>,
+    ) -> Result<Response<Bytes>, ShardGone> {
+        let queue = self.queues.borrow().get(owner).cloned().ok_or(ShardGone)?;
         let (reply, response) = oneshot::channel();
         queue
             .send(Job { request, reply })
@@ -76,52 +75,41 @@ impl Shards {
             .map_err(|_| ShardGone)?;
         response.await.map_err(|_| ShardGone)
     }
-}
 
-/// A shard's event loop: until every sender is gone, take the next request or the next
-/// deadline of the core, whichever comes first.
-async fn run(index: usize, mut config: Config, site: Site, mut jobs: mpsc::Receiver<Job>) {
-    let now = Instant::now();
-    config.epoch = SystemTime::now();
-    let mut shard = Shard {
-        index,
-        core: Core::new(config, site, Box::new(OsIds), now),
-    };
-    loop {
-        let deadline = shard.core.poll_timeout();
-        tokio::select! {
-            job = jobs.recv() => match job {
-                Some(job) => shard.handle_job(job),
-                None => break,
-            },
-            () = sleep_until(deadline) => shard.handle_timeout(),
+    /// Answers requests forwarded by other shards until every shard has stopped.
+    pub async fn serve_jobs(&self, mut jobs: mpsc::Receiver<Job>) {
+        while let Some(job) = jobs.recv().await {
+            if job.reply.is_closed() {
+                // The client went away while the request was queued: nobody would see a reply,
+                // and a `GET /` would only create a session no one can claim.
+                continue;
+            }
+            // The client may have gone meanwhile; then there is no one to tell.
+            let _ = job.reply.send(self.handle_http(job.request));
         }
     }
-    tracing::debug!(shard = index, "shard stopped");
-}
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-        None => std::future::pending().await,
+    /// Stops forwarding to other shards; requests that would be forwarded get [`ShardGone`].
+    pub fn close_queues(&self) {
+        self.queues.borrow_mut().clear();
     }
-}
 
-struct Shard {
-    index: usize,
-    core: Core,
-}
-
-impl Shard {
-    fn handle_job(&mut self, job: Job) {
-        if job.reply.is_closed() {
-            // The client went away while the request was queued: nobody would see a reply,
-            // and a `GET /` would only create a session no one can claim.
-            return;
+    /// Calls `handle_timeout` at each of the core's deadlines, for as long as the shard runs.
+    pub async fn run_timers(&self) {
+        loop {
+            let deadline = self.core.borrow().poll_timeout();
+            self.armed.set(deadline);
+            tokio::select! {
+                () = sleep_until(deadline) => self.handle_timeout(),
+                () = self.rearm.notified() => {}
+            }
         }
+    }
+
+    fn handle_http(&self, request: Request<Bytes>) -> Response<Bytes> {
         let now = Instant::now();
-        let core = &mut self.core;
-        let response = match catch_unwind(AssertUnwindSafe(|| core.handle_http(now, job.request))) {
+        let mut core = self.core.borrow_mut();
+        let response = match catch_unwind(AssertUnwindSafe(|| core.handle_http(now, request))) {
             Ok(Ok(HttpReply::Respond(response))) => response,
             Ok(Err(misuse)) => {
                 tracing::error!(shard = self.index, "core refused a request: {misuse}");
@@ -135,14 +123,17 @@ impl Shard {
                 internal_error()
             }
         };
-        // The client may have gone meanwhile; then there is no one to tell.
-        let _ = job.reply.send(response);
-        self.drain();
+        self.drain(&mut core);
+        let next = core.poll_timeout();
+        if next.is_some_and(|next| self.armed.get().is_none_or(|armed| next < armed)) {
+            self.rearm.notify_one();
+        }
+        response
     }
 
-    fn handle_timeout(&mut self) {
+    fn handle_timeout(&self) {
         let now = Instant::now();
-        let core = &mut self.core;
+        let mut core = self.core.borrow_mut();
         match catch_unwind(AssertUnwindSafe(|| core.handle_timeout(now))) {
             Ok(Ok(())) => {}
             Ok(Err(misuse)) => {
@@ -150,15 +141,22 @@ impl Shard {
             }
             Err(_) => tracing::error!(shard = self.index, "core panicked in a timeout"),
         }
-        self.drain();
+        self.drain(&mut core);
     }
 
-    fn drain(&mut self) {
-        while let Some(output) = self.core.poll_output() {
+    fn drain(&self, core: &mut Core) {
+        while let Some(output) = core.poll_output() {
             match output {
                 Output::Log(record) => log(self.index, record),
             }
         }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
     }
 }
 
