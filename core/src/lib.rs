@@ -33,6 +33,7 @@ mod ids;
 mod lua;
 mod output;
 mod pages;
+mod protocol;
 mod session;
 mod site;
 mod tracker;

@@ -1,7 +1,10 @@
 //! A session's change tracker: the variable tree, each variable's properties and value, and
 //! the JSON those values are sent as.
 
+pub(crate) mod access;
 mod number;
+pub(crate) mod path;
+pub(crate) mod property;
 pub(crate) mod value_json;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,253 @@
+//! Property names and priorities (PROTOCOL §5.4), and the query of a `path` property
+//! (§4.2 step 2).
+
+// Nothing uses this yet: the variable protocol (issue 3) will.
+#![allow(dead_code)]
+
+/// The order in which a flush sends updates: high, then medium, then low.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Priority {
+    High,
+    Medium,
+    Low,
+}
+
+impl Priority {
+    /// `high`, `medium`, `med` or `low`, in any case.
+    pub(crate) fn parse(word: &str) -> Option<Priority> {
+        const WORDS: [(&str, Priority); 4] = [
+            ("high", Priority::High),
+            ("medium", Priority::Medium),
+            ("med", Priority::Medium),
+            ("low", Priority::Low),
+        ];
+        WORDS
+            .into_iter()
+            .find(|(name, _)| word.eq_ignore_ascii_case(name))
+            .map(|(_, priority)| priority)
+    }
+}
+
+/// Splits a priority suffix off a property name: a recognised word after the last `:` is
+/// stripped and gives the priority; otherwise the name stays whole and the priority is medium.
+/// `None` when no name is left (`""`, `":high"`), which the caller answers with `bad-message`.
+pub(crate) fn split_priority(name: &str) -> Option<(&str, Priority)> {
+    let (bare, priority) = name
+        .rsplit_once(':')
+        .and_then(|(bare, suffix)| Some((bare, Priority::parse(suffix)?)))
+        .unwrap_or((name, Priority::Medium));
+    (!bare.is_empty()).then_some((bare, priority))
+}
+
+/// The value priority of a variable from its `priority` property; absent or unrecognised
+/// values are medium.
+pub(crate) fn value_priority(priority_property: Option<&str>) -> Priority {
+    priority_property
+        .and_then(Priority::parse)
+        .unwrap_or(Priority::Medium)
+}
+
+/// Splits a `path` property at its first `?`: the part before is the path, and each
+/// `&`-separated `k=v` after it a property (a bare `k` is `"true"`; split at the first `=`;
+/// text taken literally, no percent-decoding; empty segments skipped). Names are returned as
+/// written: checking them (empty, priority suffix) is the caller's.
+pub(crate) fn split_query(path: &str) -> (&str, Vec<(String, String)>) {
+    let Some((path, query)) = path.split_once('?') else {
+        return (path, Vec::new());
+    };
+    let properties = query
+        .split('&')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| match segment.split_once('=') {
+            Some((name, value)) => (name.to_owned(), value.to_owned()),
+            None => (segment.to_owned(), "true".to_owned()),
+        })
+        .collect();
+    (path, properties)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Priority, split_priority, split_query, value_priority};
+    use proptest::prelude::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn priorities_sort_high_first() {
+        let mut priorities = vec![Priority::Low, Priority::High, Priority::Medium];
+        priorities.sort();
+        assert_eq!(
+            priorities,
+            vec![Priority::High, Priority::Medium, Priority::Low]
+        );
+    }
+
+    /// §13 item 37: the four suffixes, in any case.
+    #[test]
+    fn suffixes_set_the_priority() {
+        assert_eq!(
+            split_priority("viewdef:high"),
+            Some(("viewdef", Priority::High))
+        );
+        assert_eq!(
+            split_priority("viewdef:medium"),
+            Some(("viewdef", Priority::Medium))
+        );
+        assert_eq!(
+            split_priority("viewdef:med"),
+            Some(("viewdef", Priority::Medium))
+        );
+        assert_eq!(
+            split_priority("viewdef:low"),
+            Some(("viewdef", Priority::Low))
+        );
+        assert_eq!(split_priority("a:HIGH"), Some(("a", Priority::High)));
+        assert_eq!(split_priority("a:Med"), Some(("a", Priority::Medium)));
+        assert_eq!(split_priority("a:lOw"), Some(("a", Priority::Low)));
+    }
+
+    /// §13 item 37: no suffix is medium.
+    #[test]
+    fn no_suffix_is_medium_and_keeps_the_name() {
+        assert_eq!(
+            split_priority("viewdef"),
+            Some(("viewdef", Priority::Medium))
+        );
+        assert_eq!(split_priority("high"), Some(("high", Priority::Medium)));
+    }
+
+    #[test]
+    fn only_the_last_colon_counts() {
+        assert_eq!(split_priority("a:b:low"), Some(("a:b", Priority::Low)));
+        assert_eq!(
+            split_priority("a:low:high"),
+            Some(("a:low", Priority::High))
+        );
+        assert_eq!(
+            split_priority("a:low:x"),
+            Some(("a:low:x", Priority::Medium))
+        );
+    }
+
+    #[test]
+    fn an_unrecognised_suffix_stays_in_the_name() {
+        assert_eq!(
+            split_priority("a:urgent"),
+            Some(("a:urgent", Priority::Medium))
+        );
+        assert_eq!(split_priority("a:"), Some(("a:", Priority::Medium)));
+        assert_eq!(
+            split_priority("a: high"),
+            Some(("a: high", Priority::Medium))
+        );
+        assert_eq!(
+            split_priority("a:highest"),
+            Some(("a:highest", Priority::Medium))
+        );
+        assert_eq!(split_priority(":"), Some((":", Priority::Medium)));
+    }
+
+    #[test]
+    fn an_empty_name_is_rejected() {
+        assert_eq!(split_priority(""), None);
+        assert_eq!(split_priority(":high"), None);
+        assert_eq!(split_priority(":low"), None);
+    }
+
+    #[test]
+    fn value_priority_reads_the_priority_property() {
+        assert_eq!(value_priority(Some("high")), Priority::High);
+        assert_eq!(value_priority(Some("medium")), Priority::Medium);
+        assert_eq!(value_priority(Some("med")), Priority::Medium);
+        assert_eq!(value_priority(Some("low")), Priority::Low);
+        assert_eq!(value_priority(Some("LOW")), Priority::Low);
+    }
+
+    #[test]
+    fn value_priority_defaults_to_medium() {
+        assert_eq!(value_priority(None), Priority::Medium);
+        assert_eq!(value_priority(Some("")), Priority::Medium);
+        assert_eq!(value_priority(Some("urgent")), Priority::Medium);
+        assert_eq!(value_priority(Some(":high")), Priority::Medium);
+    }
+
+    #[test]
+    fn a_path_without_query_is_kept_whole() {
+        assert_eq!(split_query("contact.email"), ("contact.email", vec![]));
+        assert_eq!(split_query(""), ("", vec![]));
+    }
+
+    #[test]
+    fn the_query_becomes_properties() {
+        assert_eq!(
+            split_query("items?wrapper=lua.ViewList&itemWrapper=Row"),
+            (
+                "items",
+                pairs(&[("wrapper", "lua.ViewList"), ("itemWrapper", "Row")])
+            )
+        );
+    }
+
+    #[test]
+    fn a_bare_key_is_true() {
+        assert_eq!(
+            split_query("x?inactive&a=1"),
+            ("x", pairs(&[("inactive", "true"), ("a", "1")]))
+        );
+    }
+
+    #[test]
+    fn query_text_is_literal() {
+        assert_eq!(
+            split_query("x?a=b=c&p=%20+&q=?"),
+            ("x", pairs(&[("a", "b=c"), ("p", "%20+"), ("q", "?")]))
+        );
+    }
+
+    #[test]
+    fn splits_at_the_first_question_mark() {
+        assert_eq!(split_query("x?a=1?b=2"), ("x", pairs(&[("a", "1?b=2")])));
+        assert_eq!(split_query("?a"), ("", pairs(&[("a", "true")])));
+    }
+
+    #[test]
+    fn empty_segments_are_skipped() {
+        assert_eq!(split_query("x?"), ("x", vec![]));
+        assert_eq!(
+            split_query("x?&&a=1&&b&"),
+            ("x", pairs(&[("a", "1"), ("b", "true")]))
+        );
+    }
+
+    #[test]
+    fn empty_names_and_values_are_kept_for_the_caller() {
+        assert_eq!(
+            split_query("x?=v&k=&w:high=1"),
+            ("x", pairs(&[("", "v"), ("k", ""), ("w:high", "1")]))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn split_priority_never_panics_and_keeps_a_prefix(name in "\\PC{0,16}") {
+            if let Some((bare, _)) = split_priority(&name) {
+                prop_assert!(!bare.is_empty());
+                prop_assert!(name.starts_with(bare));
+            }
+        }
+
+        #[test]
+        fn split_query_keeps_the_text_before_the_first_question_mark(text in "[a?&=.]{0,16}") {
+            let (path, properties) = split_query(&text);
+            prop_assert!(!path.contains('?'));
+            prop_assert!(text.starts_with(path));
+            let query = text.get(path.len() + 1..).unwrap_or_default();
+            prop_assert_eq!(properties.is_empty(), query.chars().all(|c| c == '&'));
+        }
+    }
+}
