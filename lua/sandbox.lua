@@ -38,6 +38,11 @@ setmetatable = function(t, mt)
 end
 string.dump = nil
 
+-- Pattern matching runs in Rust, where it pays out of the instruction budget: Lua's C matcher
+-- runs where the hook never fires, so one pathological pattern would hang the whole core.
+string.find, string.match = host.find, host.match
+string.gmatch, string.gsub = host.gmatch, host.gsub
+
 local collect_options = { collect = true, step = true, count = true, isrunning = true }
 collectgarbage = function(option, ...)
   option = option == nil and "collect" or option
@@ -77,12 +82,16 @@ diag = host.diag
 
 ui = {
   log = host.log,
+  json_encode = host.json_encode,
+  json_decode = host.json_decode,
 }
 
 session = {
   _sessionID = host.sid,
   reloading = false,
   createAppVariable = host.create_app_variable,
+  createVariable = host.create_variable,
+  destroyVariable = host.destroy_variable,
   getApp = host.get_app,
   setImmediate = host.set_immediate,
   setTimeout = host.set_timeout,

@@ -22,6 +22,10 @@ pub struct Config {
     /// route every request by the id in its path.
     pub shard: usize,
     pub shards: usize,
+    /// `Origin` values accepted on `/ws/<sid>` besides the request's own host (§3.1).
+    pub allow_origins: Vec<String>,
+    /// Variables per session (§6.3): a `create` beyond it is `limit-exceeded`.
+    pub max_variables: usize,
 }
 
 impl Default for Config {
@@ -35,6 +39,8 @@ impl Default for Config {
             epoch: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
             shard: 0,
             shards: 1,
+            allow_origins: Vec::new(),
+            max_variables: 100_000,
         }
     }
 }

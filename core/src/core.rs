@@ -1,6 +1,6 @@
 //! `Core`: the dispatch of inputs, the output queue and the deadline table.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::rc::Rc;
 use std::time::Instant;
@@ -8,17 +8,22 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::config::Config;
-use crate::ids::IdSource;
+use crate::ids::{ConnId, IdSource, SessionId};
 use crate::lua::ChunkCache;
-use crate::output::Output;
+use crate::output::{LogLevel, LogRecord, Output};
 use crate::session::SessionManager;
 use crate::site::Site;
+use crate::viewdefs::Viewdefs;
 
 /// The answer to an HTTP request.
 #[derive(Debug)]
 pub enum HttpReply {
     /// Send this response as it is (a `HEAD` request's body is already empty).
     Respond(http::Response<Bytes>),
+    /// Complete the WebSocket handshake (`101`) for this request and from then on pass its
+    /// text messages to [`Core::handle_ws_text`] and its end to [`Core::handle_ws_closed`].
+    /// If the handshake cannot be completed, call `handle_ws_closed` right away.
+    Upgrade { conn: ConnId, session: SessionId },
 }
 
 /// A mistake of the driving code, never of a peer or a script.
@@ -26,6 +31,8 @@ pub enum HttpReply {
 pub enum Misuse {
     /// `now` was earlier than the `now` of a previous call.
     TimeWentBackwards { previous: Instant, now: Instant },
+    /// The connection is not open: never upgraded, or already closed.
+    UnknownConnection(ConnId),
 }
 
 impl fmt::Display for Misuse {
@@ -36,6 +43,7 @@ impl fmt::Display for Misuse {
                 "time went backwards by {:?}",
                 previous.saturating_duration_since(*now)
             ),
+            Misuse::UnknownConnection(conn) => write!(f, "{conn} is not an open connection"),
         }
     }
 }
@@ -48,9 +56,13 @@ pub struct Core {
     pub(crate) config: Rc<Config>,
     pub(crate) site: Rc<Site>,
     pub(crate) chunks: ChunkCache,
+    pub(crate) viewdefs: Viewdefs,
     pub(crate) ids: Box<dyn IdSource>,
     pub(crate) sessions: SessionManager,
     pub(crate) outputs: VecDeque<Output>,
+    /// Open connections and the session each belongs to.
+    pub(crate) connections: BTreeMap<ConnId, SessionId>,
+    pub(crate) last_conn: u64,
     /// The `now` given to `Core::new`; `Config::epoch` is the wall time at this instant.
     pub(crate) start: Instant,
     pub(crate) now: Instant,
@@ -67,13 +79,27 @@ impl fmt::Debug for Core {
 
 impl Core {
     pub fn new(config: Config, site: Site, ids: Box<dyn IdSource>, now: Instant) -> Self {
+        let (viewdefs, problems) = Viewdefs::load(&site);
+        let outputs = problems
+            .into_iter()
+            .map(|message| {
+                Output::Log(LogRecord {
+                    level: LogLevel::Warn,
+                    session: None,
+                    message,
+                })
+            })
+            .collect();
         Self {
+            viewdefs,
             config: Rc::new(config),
             site: Rc::new(site),
             chunks: ChunkCache::new().expect("a bare Lua VM can always be created"),
             ids,
             sessions: SessionManager::default(),
-            outputs: VecDeque::new(),
+            outputs,
+            connections: BTreeMap::new(),
+            last_conn: 0,
             start: now,
             now,
         }
@@ -88,7 +114,28 @@ impl Core {
         self.advance(now)?;
         let (mut cx, sessions, _) = self.step_context();
         sessions.expire_due(&mut cx);
-        Ok(HttpReply::Respond(self.route(request)))
+        Ok(self.route(request))
+    }
+
+    /// One inbound text message of an upgraded connection (PROTOCOL §3.2): its messages run
+    /// in order, then an update cycle; replies go out through [`Core::poll_output`].
+    pub fn handle_ws_text(&mut self, now: Instant, conn: ConnId, text: &str) -> Result<(), Misuse> {
+        self.advance(now)?;
+        let sid = self.connection_session(conn)?;
+        let (mut cx, sessions, _) = self.step_context();
+        sessions.handle_frame(&sid, conn, text, &mut cx);
+        Ok(())
+    }
+
+    /// The connection ended, for whatever reason (a close frame, an error, a close the core
+    /// asked for, a failed handshake). Its client variables and watches go (§6.2).
+    pub fn handle_ws_closed(&mut self, now: Instant, conn: ConnId) -> Result<(), Misuse> {
+        self.advance(now)?;
+        let sid = self.connection_session(conn)?;
+        self.connections.remove(&conn);
+        let (mut cx, sessions, _) = self.step_context();
+        sessions.disconnect(&sid, conn, &mut cx);
+        Ok(())
     }
 
     /// Runs everything that is due at `now`: Lua timers, then session expiry.
@@ -119,6 +166,13 @@ impl Core {
     /// (what `--lua-memory` limits per session).
     pub fn lua_heap_bytes(&self) -> usize {
         self.sessions.lua_heap_bytes()
+    }
+
+    fn connection_session(&self, conn: ConnId) -> Result<SessionId, Misuse> {
+        self.connections
+            .get(&conn)
+            .copied()
+            .ok_or(Misuse::UnknownConnection(conn))
     }
 
     fn advance(&mut self, now: Instant) -> Result<(), Misuse> {

@@ -5,8 +5,12 @@ use std::fmt::Write;
 use crate::lua::VariableView;
 use crate::tracker::value_json::write_string;
 
-/// `/<sid>/variables.json`: every variable in tree order with the §11 fields.
-pub(crate) fn variables_json(variables: &[VariableView]) -> String {
+/// `/<sid>/variables.json`: every variable in tree order with the §11 fields. `connection`
+/// gives a connection's number for the client variables' owners.
+pub(crate) fn variables_json(
+    variables: &[VariableView],
+    connection: impl Fn(crate::ids::ConnId) -> Option<u32>,
+) -> String {
     let mut out = String::from("[");
     for (i, v) in variables.iter().enumerate() {
         if i > 0 {
@@ -18,11 +22,11 @@ pub(crate) fn variables_json(variables: &[VariableView]) -> String {
             v.id,
             v.parent.unwrap_or(0)
         );
-        write_optional(&mut out, v.properties.get("path"));
+        write_optional(&mut out, v.path.as_deref());
         out.push_str(",\"type\":");
-        write_optional(&mut out, v.properties.get("type"));
+        write_optional(&mut out, v.properties.get("type").map(String::as_str));
         out.push_str(",\"value\":");
-        out.push_str(v.value.as_deref().ok().unwrap_or("null"));
+        out.push_str(v.json.as_deref().unwrap_or("null"));
         out.push_str(",\"properties\":{");
         for (j, (name, text)) in v.properties.iter().enumerate() {
             if j > 0 {
@@ -39,27 +43,35 @@ pub(crate) fn variables_json(variables: &[VariableView]) -> String {
             }
             let _ = write!(out, "{child}");
         }
-        out.push_str("],\"active\":true,\"access\":");
-        write_string(
-            &mut out,
-            v.properties.get("access").map_or("rw", String::as_str),
+        let _ = write!(
+            out,
+            "],\"active\":{},\"access\":\"{}\",\"error\":",
+            v.active, v.access
         );
-        out.push_str(",\"error\":");
-        match &v.value {
-            Ok(_) => out.push_str("null"),
-            Err((code, description)) => {
-                let _ = write!(out, "{{\"code\":\"{code}\",\"description\":");
-                write_string(&mut out, description);
+        match &v.error {
+            None => out.push_str("null"),
+            Some(error) => {
+                let _ = write!(
+                    out,
+                    "{{\"code\":\"{}\",\"description\":",
+                    error.code.as_str()
+                );
+                write_string(&mut out, &error.description);
                 out.push('}');
             }
         }
-        let _ = write!(out, ",\"depth\":{}}}", v.depth);
+        let _ = write!(out, ",\"depth\":{}", v.depth);
+        if let Some((conn, wire)) = v.owner {
+            let number = connection(conn).unwrap_or(0);
+            let _ = write!(out, ",\"connection\":{number},\"clientId\":{wire}");
+        }
+        out.push('}');
     }
     out.push(']');
     out
 }
 
-fn write_optional(out: &mut String, text: Option<&String>) {
+fn write_optional(out: &mut String, text: Option<&str>) {
     match text {
         Some(text) => write_string(out, text),
         None => out.push_str("null"),

@@ -6,15 +6,15 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use percent_encoding::percent_decode_str;
 
 use crate::assets;
-use crate::core::Core;
+use crate::core::{Core, HttpReply};
 use crate::debug;
-use crate::ids::SessionId;
+use crate::ids::{ConnId, SessionId};
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::pages;
 use crate::session::manager::{Created, StepContext};
 
 impl Core {
-    pub(crate) fn route(&mut self, request: Request<Bytes>) -> Response<Bytes> {
+    pub(crate) fn route(&mut self, request: Request<Bytes>) -> HttpReply {
         let method = request.method();
         if method != Method::GET && method != Method::HEAD {
             let mut response = html(
@@ -24,9 +24,21 @@ impl Core {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return response;
+            return HttpReply::Respond(response);
         }
-        let head = method == Method::HEAD;
+        if let Some(sid) = request
+            .uri()
+            .path()
+            .strip_prefix("/ws/")
+            .and_then(SessionId::parse)
+        {
+            return self.websocket(&sid, &request);
+        }
+        HttpReply::Respond(self.route_page(&request))
+    }
+
+    fn route_page(&mut self, request: &Request<Bytes>) -> Response<Bytes> {
+        let head = request.method() == Method::HEAD;
         let mut response = self.route_get(request.uri().path());
         if head {
             let length = response.body().len();
@@ -60,6 +72,34 @@ impl Core {
         self.static_file(&path)
     }
 
+    /// `/ws/<sid>` (§3.1): core decides; the transport completes the handshake.
+    fn websocket(&mut self, sid: &SessionId, request: &Request<Bytes>) -> HttpReply {
+        if self.sessions.get(sid).is_none() {
+            return HttpReply::Respond(html(StatusCode::NOT_FOUND, pages::expired()));
+        }
+        if !is_websocket_upgrade(request) {
+            return HttpReply::Respond(html(
+                StatusCode::BAD_REQUEST,
+                pages::bad_request("This address only accepts WebSocket upgrade requests."),
+            ));
+        }
+        if !origin_allowed(request, &self.config.allow_origins) {
+            return HttpReply::Respond(html(
+                StatusCode::FORBIDDEN,
+                pages::forbidden("The page's origin may not open this session's WebSocket."),
+            ));
+        }
+        self.last_conn += 1;
+        let conn = ConnId(self.last_conn);
+        self.connections.insert(conn, *sid);
+        let (mut cx, sessions, _) = self.step_context();
+        sessions.connect(sid, conn, &mut cx);
+        HttpReply::Upgrade {
+            conn,
+            session: *sid,
+        }
+    }
+
     pub(crate) fn step_context(
         &mut self,
     ) -> (
@@ -72,6 +112,7 @@ impl Core {
                 config: &self.config,
                 site: &self.site,
                 chunks: &self.chunks,
+                viewdefs: &self.viewdefs,
                 start: self.start,
                 now: self.now,
                 outputs: &mut self.outputs,
@@ -119,7 +160,7 @@ impl Core {
 
     fn session_page(&mut self, sid: &SessionId) -> Response<Bytes> {
         let (mut cx, sessions, _) = self.step_context();
-        if sessions.get_mut(sid).is_none() {
+        if sessions.get(sid).is_none() {
             return html(StatusCode::NOT_FOUND, pages::expired());
         }
         sessions.touch(sid, &mut cx);
@@ -138,11 +179,12 @@ impl Core {
     }
 
     fn variables_json(&mut self, sid: &SessionId) -> Response<Bytes> {
-        let (status, body) = match self.sessions.get_mut(sid) {
-            Some(session) => (
-                StatusCode::OK,
-                debug::variables_json(&session.backend.variables()),
-            ),
+        let (status, body) = match self.sessions.get(sid) {
+            Some(session) => {
+                let number = |conn| session.connections.get(&conn).map(|c| c.number);
+                let variables = session.backend.variables();
+                (StatusCode::OK, debug::variables_json(&variables, number))
+            }
             None => (
                 StatusCode::NOT_FOUND,
                 r#"{"error":"unknown session"}"#.to_owned(),
@@ -174,6 +216,57 @@ impl Core {
             None => html(StatusCode::NOT_FOUND, pages::not_found(path)),
         }
     }
+}
+
+fn header_text(request: &Request<Bytes>, name: header::HeaderName) -> &str {
+    request
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+}
+
+fn has_token(list: &str, token: &str) -> bool {
+    list.split(',')
+        .any(|item| item.trim().eq_ignore_ascii_case(token))
+}
+
+/// An RFC 6455 opening handshake: `GET` with `Upgrade: websocket`, `Connection: upgrade`, a
+/// key and version 13.
+fn is_websocket_upgrade(request: &Request<Bytes>) -> bool {
+    request.method() == Method::GET
+        && has_token(header_text(request, header::UPGRADE), "websocket")
+        && has_token(header_text(request, header::CONNECTION), "upgrade")
+        && !header_text(request, header::SEC_WEBSOCKET_KEY).is_empty()
+        && header_text(request, header::SEC_WEBSOCKET_VERSION) == "13"
+}
+
+/// No `Origin`, one naming the request's own host (and port), or an allowed one (§3.1).
+fn origin_allowed(request: &Request<Bytes>, allowed: &[String]) -> bool {
+    let Some(origin) = request.headers().get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return false,
+    };
+    let host = header_text(request, header::HOST);
+    let without_default = |h: &str| {
+        h.strip_suffix(default_port)
+            .unwrap_or(h)
+            .to_ascii_lowercase()
+    };
+    !host.is_empty() && without_default(authority) == without_default(host)
 }
 
 fn header_value(text: &str) -> HeaderValue {

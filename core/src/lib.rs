@@ -37,9 +37,10 @@ mod protocol;
 mod session;
 mod site;
 mod tracker;
+mod viewdefs;
 
 pub use crate::config::Config;
 pub use crate::core::{Core, HttpReply, Misuse};
-pub use crate::ids::{IdSource, SeededIds, SessionId};
+pub use crate::ids::{ConnId, IdSource, SeededIds, SessionId};
 pub use crate::output::{LogLevel, LogRecord, Output};
 pub use crate::site::Site;

@@ -1,12 +1,16 @@
 //! What `Core` asks its transport to do, drained through `Core::poll_output`.
 
-use crate::ids::SessionId;
+use crate::ids::{ConnId, SessionId};
 
 /// One thing for the transport to carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     /// A record for the server log.
     Log(LogRecord),
+    /// Send this text frame on the connection.
+    WsSend { conn: ConnId, text: String },
+    /// Close the connection with this close code (after sending any earlier `WsSend`).
+    WsClose { conn: ConnId, code: u16 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

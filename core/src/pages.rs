@@ -59,6 +59,10 @@ pub(crate) fn not_found(path: &str) -> String {
     )
 }
 
+pub(crate) fn forbidden(reason: &str) -> String {
+    error_page("Forbidden", &format!("<p>{}</p>", escape(reason)))
+}
+
 pub(crate) fn bad_request(reason: &str) -> String {
     error_page("Bad request", &format!("<p>{}</p>", escape(reason)))
 }

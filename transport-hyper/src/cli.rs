@@ -36,6 +36,20 @@ pub struct Cli {
     #[arg(long, value_name = "DUR", default_value = "2m", value_parser = parse_expiry)]
     pub unclaimed_timeout: Expiry,
 
+    /// Largest inbound WebSocket message, in bytes (after reassembling fragments); a larger
+    /// one closes its connection with 1009
+    #[arg(long, value_name = "BYTES", default_value_t = 1_048_576)]
+    pub max_frame_bytes: usize,
+
+    /// An Origin besides the server's own that may open WebSockets, e.g.
+    /// https://app.example.com (repeat the flag for several) [default: none]
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+
+    /// Variables per session; a create beyond it fails with limit-exceeded
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_variables: usize,
+
     /// Lua heap limit per session, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub lua_memory: usize,
@@ -70,6 +84,8 @@ impl Cli {
             unclaimed_timeout: self.unclaimed_timeout.0,
             lua_memory: self.lua_memory,
             lua_budget: self.lua_budget,
+            allow_origins: self.allow_origins.clone(),
+            max_variables: self.max_variables,
             ..Config::default()
         }
     }
@@ -183,6 +199,9 @@ mod tests {
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(120)));
         assert_eq!(config.lua_memory, 67_108_864);
         assert_eq!(config.lua_budget, 20_000_000);
+        assert_eq!(cli.max_frame_bytes, 1_048_576);
+        assert!(config.allow_origins.is_empty());
+        assert_eq!(config.max_variables, 100_000);
         assert!(cli.shard_count() >= 1);
     }
 
@@ -198,8 +217,22 @@ mod tests {
             "7",
             "--shards",
             "3",
+            "--allow-origin",
+            "https://a.example",
+            "--allow-origin",
+            "http://b.example:8000",
+            "--max-variables",
+            "50",
+            "--max-frame-bytes",
+            "1024",
         ]);
         let config = cli.config();
+        assert_eq!(
+            config.allow_origins,
+            ["https://a.example", "http://b.example:8000"]
+        );
+        assert_eq!(config.max_variables, 50);
+        assert_eq!(cli.max_frame_bytes, 1024);
         assert_eq!(config.session_timeout, None);
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));
         assert_eq!(config.max_sessions, 7);

@@ -1,5 +1,5 @@
-//! `lunette`: reads the flags and the site, starts the shards (each serving HTTP), stops them
-//! on a signal.
+//! `lunette`: reads the flags and the site, starts the shards (each serving HTTP and
+//! WebSockets), stops them on a signal.
 //!
 //! Exit codes: 0 after a SIGINT/SIGTERM stop, 1 when the server cannot start (busy port, no
 //! OS randomness, no threads), 2 for bad flags or an unreadable site.
@@ -14,6 +14,9 @@ mod shard;
 mod shards;
 mod signals;
 mod site_dir;
+mod tasks;
+mod websocket;
+mod ws_conns;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -72,7 +75,8 @@ async fn run(cli: &Cli, site: Site, description: &str) -> ExitCode {
         Err(error) => return fail(1, &format!("cannot install signal handlers: {error}")),
     };
     let shard_count = cli.shard_count();
-    let shards = match Shards::start(shard_count, &cli.config(), &site, &listener) {
+    let websocket = websocket::config(cli.max_frame_bytes);
+    let shards = match Shards::start(shard_count, &cli.config(), websocket, &site, &listener) {
         Ok(shards) => shards,
         Err(error) => return fail(1, &format!("cannot start the shards: {error}")),
     };

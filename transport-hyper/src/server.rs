@@ -1,5 +1,5 @@
-//! The listening socket and one shard's connections: HTTP/1.1 with keep-alive, a header
-//! timeout against slow clients, and a graceful stop.
+//! The listening socket and one shard's connections: HTTP/1.1 with keep-alive and upgrades, a
+//! header timeout against slow clients, and a graceful stop.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -9,9 +9,8 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::balance::Balance;
 use crate::service;
@@ -20,7 +19,7 @@ use crate::site_dir::describe;
 
 /// Clients must finish a request head within this time (PROTOCOL §3.1).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a stop waits for requests in flight before leaving anyway.
+/// How long a stop waits for requests in flight and closing WebSockets before leaving anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Pause after a failed `accept` (e.g. out of file descriptors) so as not to spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -54,9 +53,9 @@ pub struct Incoming {
     pub handed: mpsc::UnboundedReceiver<std::net::TcpStream>,
 }
 
-/// Serves this shard's connections until `stopping` turns true, then lets requests in flight
-/// finish (for at most `SHUTDOWN_GRACE`).
-pub async fn serve(incoming: Incoming, shard: &Rc<Shard>, mut stopping: watch::Receiver<bool>) {
+/// Serves this shard's connections until the shard is told to stop, then lets requests in
+/// flight finish and WebSockets close (for at most `SHUTDOWN_GRACE`).
+pub async fn serve(incoming: Incoming, shard: &Rc<Shard>) {
     let Incoming {
         listener,
         balance,
@@ -66,7 +65,7 @@ pub async fn serve(incoming: Incoming, shard: &Rc<Shard>, mut stopping: watch::R
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .keep_alive(true);
-    let graceful = GracefulShutdown::new();
+    let mut stopping = shard.stopping();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted.map(|(stream, _peer)| balance.place(stream)),
@@ -74,7 +73,7 @@ pub async fn serve(incoming: Incoming, shard: &Rc<Shard>, mut stopping: watch::R
             _ = stopping.wait_for(|stop| *stop) => break,
         };
         match accepted {
-            Ok(Some(stream)) => spawn_connection(&http, &graceful, stream, shard),
+            Ok(Some(stream)) => spawn_connection(&http, stream, shard),
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!("accepting a connection failed: {}", describe(&error));
@@ -83,34 +82,39 @@ pub async fn serve(incoming: Incoming, shard: &Rc<Shard>, mut stopping: watch::R
         }
     }
     drop((listener, balance, handed));
-    tracing::debug!(
-        "stopping; waiting for {} open connections",
-        graceful.count()
-    );
+    tracing::debug!("stopping; waiting for open connections");
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = shard.tasks().all_ended() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {
-            tracing::warn!("stopped with requests still in flight after {SHUTDOWN_GRACE:?}");
+            tracing::warn!("stopped with connections still open after {SHUTDOWN_GRACE:?}");
         }
     }
 }
 
-fn spawn_connection(
-    http: &http1::Builder,
-    graceful: &GracefulShutdown,
-    stream: TcpStream,
-    shard: &Rc<Shard>,
-) {
+/// Serves one connection on this thread; a stop lets its request in flight finish, then closes
+/// it (an upgraded connection has left hyper by then: its socket task closes it).
+fn spawn_connection(http: &http1::Builder, stream: TcpStream, shard: &Rc<Shard>) {
     // Responses are written whole; waiting to coalesce small packets only adds latency.
     let _ = stream.set_nodelay(true);
-    let shard = Rc::clone(shard);
+    let mut stopping = shard.stopping();
+    let served = Rc::clone(shard);
     let service = service_fn(move |request| {
-        let shard = Rc::clone(&shard);
+        let shard = Rc::clone(&served);
         async move { Ok::<_, Infallible>(service::answer(&shard, request).await) }
     });
-    let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-    tokio::task::spawn_local(async move {
-        if let Err(error) = connection.await {
+    let connection = http
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    shard.tasks().spawn(async move {
+        let mut connection = std::pin::pin!(connection);
+        let ended = tokio::select! {
+            ended = connection.as_mut() => ended,
+            _ = stopping.wait_for(|stop| *stop) => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(error) = ended {
             tracing::debug!("connection ended: {error}");
         }
     });

@@ -1,18 +1,25 @@
-//! One HTTP request: read its body (up to a cap), have its shard answer it, return the answer.
+//! One HTTP request: read its body (up to a cap), have its shard answer it, return the answer
+//! (for an accepted WebSocket, the `101` and the task that will drive the socket).
+
+use std::rc::Rc;
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SEC_WEBSOCKET_KEY};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
 
-use crate::shard::Shard;
+use crate::shard::{Answer, Shard};
+use crate::websocket::{self, Link};
 
 /// Largest request body passed to core; larger ones get `413` without reaching it.
 pub const MAX_BODY: usize = 64 * 1024;
 
-pub async fn answer(shard: &Shard, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let (parts, body) = request.into_parts();
+pub async fn answer(shard: &Rc<Shard>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (mut parts, body) = request.into_parts();
+    // Kept on this thread, which holds the connection, even when another shard answers.
+    let upgrade = parts.extensions.remove::<OnUpgrade>();
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
@@ -29,14 +36,36 @@ pub async fn answer(shard: &Shard, request: Request<Incoming>) -> Response<Full<
             return plain(StatusCode::BAD_REQUEST, "400 Bad Request\n").map(Full::new);
         }
     };
+    let key = parts.headers.get(SEC_WEBSOCKET_KEY).cloned();
     match shard.call(Request::from_parts(parts, body)).await {
-        Ok(response) => response.map(Full::new),
+        Ok(Answer::Respond(response)) => response.map(Full::new),
+        Ok(Answer::Upgrade(link)) => switch(shard, upgrade, key, link).map(Full::new),
         Err(_) => plain(
             StatusCode::SERVICE_UNAVAILABLE,
             "503 Service Unavailable: this server is stopping\n",
         )
         .map(Full::new),
     }
+}
+
+/// Answers `101` and starts the socket's task, if hyper can hand over this connection (core
+/// checked the headers, but hyper upgrades only what it parsed as an HTTP/1.1 upgrade).
+fn switch(
+    shard: &Rc<Shard>,
+    upgrade: Option<OnUpgrade>,
+    key: Option<HeaderValue>,
+    link: Link,
+) -> Response<Bytes> {
+    let (Some(upgrade), Some(key)) = (upgrade, key) else {
+        // Dropping the link tells core the connection closed.
+        return plain(StatusCode::BAD_REQUEST, "400 Bad Request: not an upgrade\n");
+    };
+    let config = shard.websocket_config();
+    let stopping = shard.stopping();
+    shard
+        .tasks()
+        .spawn(websocket::serve(upgrade, link, config, stopping));
+    websocket::handshake(&key)
 }
 
 fn too_large() -> Response<Full<Bytes>> {

@@ -3,24 +3,38 @@
 //! A shard's thread serves the connections it accepts itself, so most requests reach the core
 //! with no thread hop. Shard `i` of `n` mints only session ids with `sid.shard(n) == i`; a
 //! request naming a session of another shard is forwarded to it over a channel, and the
-//! response comes back on a oneshot.
+//! answer comes back on a oneshot. WebSockets follow the same rule (see [`crate::websocket`]).
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use lunette_core::{Core, HttpReply, LogLevel, LogRecord, Output};
-use tokio::sync::{Notify, mpsc, oneshot};
+use lunette_core::{ConnId, Core, HttpReply, LogLevel, LogRecord, Misuse, Output};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::route;
+use crate::tasks::Tasks;
+use crate::websocket::{self, Link};
+use crate::ws_conns::WsConns;
 
-/// One request forwarded to the shard that owns its session, with where to send its response.
+/// One request forwarded to the shard that owns its session, with where to send its answer.
 #[derive(Debug)]
 pub struct Job {
     request: Request<Bytes>,
-    reply: oneshot::Sender<Response<Bytes>>,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// A shard's answer to a request.
+#[derive(Debug)]
+pub enum Answer {
+    Respond(Response<Bytes>),
+    /// Core accepted a WebSocket: the thread holding the HTTP connection completes the
+    /// handshake and drives the socket over this link to the owner shard.
+    Upgrade(Link),
 }
 
 /// The owning shard stopped (or this one is stopping), so the request got no answer.
@@ -39,11 +53,23 @@ pub struct Shard {
     /// deadline forward wakes it (and the others do not).
     armed: Cell<Option<Instant>>,
     rearm: Notify,
+    /// The core's open WebSocket connections, wherever their sockets are.
+    conns: RefCell<WsConns>,
+    /// The sockets, inboxes and HTTP connections on this thread, for the stop to wait for.
+    tasks: Tasks,
+    stopping: watch::Receiver<bool>,
+    websocket: WebSocketConfig,
 }
 
 impl Shard {
-    /// Shard `index` of `queues.len()`, driving `core`.
-    pub fn new(index: usize, core: Core, queues: Vec<mpsc::Sender<Job>>) -> Self {
+    /// Shard `index` of `queues.len()`, driving `core`; `stopping` turns true on a stop.
+    pub fn new(
+        index: usize,
+        core: Core,
+        queues: Vec<mpsc::Sender<Job>>,
+        stopping: watch::Receiver<bool>,
+        websocket: WebSocketConfig,
+    ) -> Self {
         Self {
             index,
             count: queues.len(),
@@ -51,40 +77,53 @@ impl Shard {
             queues: RefCell::new(queues),
             armed: Cell::new(None),
             rearm: Notify::new(),
+            conns: RefCell::default(),
+            tasks: Tasks::default(),
+            stopping,
+            websocket,
         }
     }
 
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.clone()
+    }
+
+    pub fn websocket_config(&self) -> WebSocketConfig {
+        self.websocket
+    }
+
     /// Answers the request here, or has it answered by the shard owning the session it names.
-    pub async fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, ShardGone> {
+    pub async fn call(self: &Rc<Self>, request: Request<Bytes>) -> Result<Answer, ShardGone> {
         match route::owner(request.uri().path(), self.count) {
             Some(owner) if owner != self.index => self.forward(owner, request).await,
             _ => Ok(self.handle_http(request)),
         }
     }
 
-    async fn forward(
-        &self,
-        owner: usize,
-        request: Request<Bytes>,
-    ) -> Result<Response<Bytes>, ShardGone> {
+    async fn forward(&self, owner: usize, request: Request<Bytes>) -> Result<Answer, ShardGone> {
         let queue = self.queues.borrow().get(owner).cloned().ok_or(ShardGone)?;
-        let (reply, response) = oneshot::channel();
+        let (reply, answer) = oneshot::channel();
         queue
             .send(Job { request, reply })
             .await
             .map_err(|_| ShardGone)?;
-        response.await.map_err(|_| ShardGone)
+        answer.await.map_err(|_| ShardGone)
     }
 
     /// Answers requests forwarded by other shards until every shard has stopped.
-    pub async fn serve_jobs(&self, mut jobs: mpsc::Receiver<Job>) {
+    pub async fn serve_jobs(self: &Rc<Self>, mut jobs: mpsc::Receiver<Job>) {
         while let Some(job) = jobs.recv().await {
             if job.reply.is_closed() {
                 // The client went away while the request was queued: nobody would see a reply,
                 // and a `GET /` would only create a session no one can claim.
                 continue;
             }
-            // The client may have gone meanwhile; then there is no one to tell.
+            // The client may have gone meanwhile; then there is no one to tell (a dropped
+            // `Upgrade` link tells core the connection closed).
             let _ = job.reply.send(self.handle_http(job.request));
         }
     }
@@ -100,54 +139,92 @@ impl Shard {
             let deadline = self.core.borrow().poll_timeout();
             self.armed.set(deadline);
             tokio::select! {
-                () = sleep_until(deadline) => self.handle_timeout(),
+                () = sleep_until(deadline) => {
+                    self.step("a timeout", |core, now| core.handle_timeout(now));
+                }
                 () = self.rearm.notified() => {}
             }
         }
     }
 
-    fn handle_http(&self, request: Request<Bytes>) -> Response<Bytes> {
+    fn handle_http(self: &Rc<Self>, request: Request<Bytes>) -> Answer {
+        match self.step("a request", |core, now| core.handle_http(now, request)) {
+            Some(HttpReply::Respond(response)) => Answer::Respond(response),
+            Some(HttpReply::Upgrade { conn, .. }) => Answer::Upgrade(self.open_websocket(conn)),
+            None => Answer::Respond(internal_error()),
+        }
+    }
+
+    /// Registers a connection core accepted and starts its inbox: the task on this thread
+    /// that passes its messages to core, then its close once the link is dropped.
+    fn open_websocket(self: &Rc<Self>, conn: ConnId) -> Link {
+        let commands = self.conns.borrow_mut().open(conn);
+        let (inbox, mut texts) = mpsc::channel::<String>(websocket::INBOX);
+        let shard = Rc::clone(self);
+        self.tasks.spawn(async move {
+            while let Some(text) = texts.recv().await {
+                if shard.conns.borrow().is_open(conn) {
+                    shard.step("a WebSocket message", |core, now| {
+                        core.handle_ws_text(now, conn, &text)
+                    });
+                }
+            }
+            if shard.conns.borrow_mut().remove(conn) {
+                shard.step("a WebSocket close", |core, now| {
+                    core.handle_ws_closed(now, conn)
+                });
+            }
+        });
+        Link {
+            conn,
+            commands,
+            inbox,
+        }
+    }
+
+    /// One step of the driving contract: the input, the outputs, the timer.
+    fn step<T>(
+        &self,
+        what: &str,
+        input: impl FnOnce(&mut Core, Instant) -> Result<T, Misuse>,
+    ) -> Option<T> {
         let now = Instant::now();
         let mut core = self.core.borrow_mut();
-        let response = match catch_unwind(AssertUnwindSafe(|| core.handle_http(now, request))) {
-            Ok(Ok(HttpReply::Respond(response))) => response,
-            Ok(Err(misuse)) => {
-                tracing::error!(shard = self.index, "core refused a request: {misuse}");
-                internal_error()
-            }
-            Err(_) => {
-                tracing::error!(
-                    shard = self.index,
-                    "core panicked while answering a request"
-                );
-                internal_error()
-            }
-        };
-        self.drain(&mut core);
+        let result = self.guarded(what, || input(&mut core, now));
+        self.drain(&mut core, now);
         let next = core.poll_timeout();
         if next.is_some_and(|next| self.armed.get().is_none_or(|armed| next < armed)) {
             self.rearm.notify_one();
         }
-        response
+        result
     }
 
-    fn handle_timeout(&self) {
-        let now = Instant::now();
-        let mut core = self.core.borrow_mut();
-        match catch_unwind(AssertUnwindSafe(|| core.handle_timeout(now))) {
-            Ok(Ok(())) => {}
+    /// Runs a call into core, logging a misuse or a panic instead of passing it on.
+    fn guarded<T>(&self, what: &str, call: impl FnOnce() -> Result<T, Misuse>) -> Option<T> {
+        match catch_unwind(AssertUnwindSafe(call)) {
+            Ok(Ok(value)) => Some(value),
             Ok(Err(misuse)) => {
-                tracing::error!(shard = self.index, "core refused a timeout: {misuse}");
+                tracing::error!(shard = self.index, "core refused {what}: {misuse}");
+                None
             }
-            Err(_) => tracing::error!(shard = self.index, "core panicked in a timeout"),
+            Err(_) => {
+                tracing::error!(shard = self.index, "core panicked in {what}");
+                None
+            }
         }
-        self.drain(&mut core);
     }
 
-    fn drain(&self, core: &mut Core) {
+    fn drain(&self, core: &mut Core, now: Instant) {
         while let Some(output) = core.poll_output() {
             match output {
                 Output::Log(record) => log(self.index, record),
+                Output::WsSend { conn, text } => self.conns.borrow().send(conn, text),
+                Output::WsClose { conn, code } => {
+                    if self.conns.borrow_mut().close(conn, code) {
+                        // Core counts a close it asked for as the end of the connection.
+                        self.guarded("a WebSocket close", || core.handle_ws_closed(now, conn));
+                    }
+                }
             }
         }
     }

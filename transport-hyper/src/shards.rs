@@ -13,6 +13,7 @@ use lunette_core::{Config, Core, Site};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{LocalSet, spawn_local};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::balance;
 use crate::ids::OsIds;
@@ -31,10 +32,12 @@ pub struct Shards {
 
 impl Shards {
     /// Starts `count` shards serving `site` with `config` (whose `shard`, `shards` and `epoch`
-    /// each shard sets for itself) on connections accepted from `listener`.
+    /// each shard sets for itself) on connections accepted from `listener`, their WebSockets
+    /// framed with `websocket`.
     pub fn start(
         count: usize,
         config: &Config,
+        websocket: WebSocketConfig,
         site: &Site,
         listener: &std::net::TcpListener,
     ) -> io::Result<Self> {
@@ -68,7 +71,7 @@ impl Shards {
             let thread = std::thread::Builder::new()
                 .name(format!("lunette-shard-{index}"))
                 .spawn(move || {
-                    let shard = run(config, site, incoming, jobs, queues, stopping);
+                    let shard = run(config, websocket, site, incoming, jobs, queues, stopping);
                     LocalSet::new().block_on(&runtime, shard);
                 })?;
             threads.push(thread);
@@ -92,6 +95,7 @@ impl Shards {
 /// no shard can send any more.
 async fn run(
     mut config: Config,
+    websocket: WebSocketConfig,
     site: Site,
     incoming: Incoming,
     jobs: mpsc::Receiver<Job>,
@@ -101,12 +105,12 @@ async fn run(
     let index = config.shard;
     config.epoch = SystemTime::now();
     let core = Core::new(config, site, Box::<OsIds>::default(), Instant::now());
-    let shard = Rc::new(Shard::new(index, core, queues));
+    let shard = Rc::new(Shard::new(index, core, queues, stopping, websocket));
     let timers = Rc::clone(&shard);
     spawn_local(async move { timers.run_timers().await });
     let forwarded = Rc::clone(&shard);
     let jobs = spawn_local(async move { forwarded.serve_jobs(jobs).await });
-    server::serve(incoming, &shard, stopping).await;
+    server::serve(incoming, &shard).await;
     shard.close_queues();
     let _ = jobs.await;
     tracing::debug!(shard = index, "shard stopped");

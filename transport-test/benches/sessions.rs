@@ -46,7 +46,7 @@ fn main() {
             let request = Request::get("/").body(Bytes::new()).expect("request");
             match core.handle_http(now, request) {
                 Ok(HttpReply::Respond(response)) => assert_eq!(response.status(), 302),
-                Err(misuse) => panic!("{misuse}"),
+                other => panic!("GET / should redirect: {other:?}"),
             }
             while core.poll_output().is_some() {}
         }

@@ -2,11 +2,12 @@
 //! transcript of everything that went in and came out, so that a run (or a property-test
 //! failure) replays exactly.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use lunette_core::{Config, Core, LogRecord, Output, SeededIds, Site};
+use lunette_core::{Config, ConnId, Core, HttpReply, LogRecord, Output, SeededIds, Site};
 
 /// A `Core` driven by a virtual clock.
 pub struct Harness {
@@ -15,6 +16,10 @@ pub struct Harness {
     now: Instant,
     logs: Vec<LogRecord>,
     transcript: Vec<String>,
+    /// Text frames each connection has received and not yet taken.
+    inbox: BTreeMap<ConnId, Vec<String>>,
+    /// Close codes core asked for, per connection.
+    closed: BTreeMap<ConnId, u16>,
 }
 
 impl Harness {
@@ -29,6 +34,8 @@ impl Harness {
             now: start,
             logs: Vec::new(),
             transcript: Vec::new(),
+            inbox: BTreeMap::new(),
+            closed: BTreeMap::new(),
         }
     }
 
@@ -55,7 +62,8 @@ impl Harness {
             .body(Bytes::new())
             .expect("a test request is well-formed");
         let response = match self.core.handle_http(self.now, request) {
-            Ok(lunette_core::HttpReply::Respond(response)) => response,
+            Ok(HttpReply::Respond(response)) => response,
+            Ok(HttpReply::Upgrade { conn, .. }) => panic!("{path} was upgraded to {conn}"),
             Err(misuse) => panic!("harness misused core: {misuse}"),
         };
         self.record(format!(
@@ -81,6 +89,92 @@ impl Harness {
             body_text(&response)
         );
         location(&response).trim_start_matches('/').to_owned()
+    }
+
+    /// Opens a WebSocket on `/ws/<sid>` as a browser on the same origin would.
+    pub fn connect(&mut self, sid: &str) -> ConnId {
+        match self.upgrade(sid, &[("origin", "http://localhost:8080")]) {
+            Ok(conn) => conn,
+            Err(response) => panic!(
+                "/ws/{sid} answered {}: {}",
+                response.status(),
+                body_text(&response)
+            ),
+        }
+    }
+
+    /// A WebSocket upgrade request to `/ws/<sid>` with these extra headers: the connection,
+    /// or the response core refused it with.
+    // Tests read the refusal like any response; its size does not matter here.
+    #[allow(clippy::result_large_err)]
+    pub fn upgrade(
+        &mut self,
+        sid: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<ConnId, Response<Bytes>> {
+        let mut request = Request::get(format!("/ws/{sid}"))
+            .header("host", "localhost:8080")
+            .header("upgrade", "websocket")
+            .header("connection", "Upgrade")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("sec-websocket-version", "13");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Bytes::new())
+            .expect("a test request is well-formed");
+        let reply = self.core.handle_http(self.now, request);
+        let outcome = match reply {
+            Ok(HttpReply::Upgrade { conn, .. }) => {
+                self.record(format!("{} upgrade /ws/{sid} -> {conn}", self.stamp()));
+                self.inbox.entry(conn).or_default();
+                Ok(conn)
+            }
+            Ok(HttpReply::Respond(response)) => {
+                self.record(format!(
+                    "{} upgrade /ws/{sid} -> {}",
+                    self.stamp(),
+                    describe(&response)
+                ));
+                Err(response)
+            }
+            Err(misuse) => panic!("harness misused core: {misuse}"),
+        };
+        self.drain();
+        outcome
+    }
+
+    /// Sends one text message on a connection.
+    pub fn send(&mut self, conn: ConnId, text: &str) {
+        self.record(format!("{} {conn} <- {text}", self.stamp()));
+        if let Err(misuse) = self.core.handle_ws_text(self.now, conn, text) {
+            panic!("harness misused core: {misuse}");
+        }
+        self.drain();
+    }
+
+    /// The browser closed the connection.
+    pub fn close(&mut self, conn: ConnId) {
+        self.record(format!("{} {conn} closed", self.stamp()));
+        if let Err(misuse) = self.core.handle_ws_closed(self.now, conn) {
+            panic!("harness misused core: {misuse}");
+        }
+        self.inbox.remove(&conn);
+        self.drain();
+    }
+
+    /// Frames the connection received since the last call, oldest first.
+    pub fn frames(&mut self, conn: ConnId) -> Vec<String> {
+        self.inbox
+            .get_mut(&conn)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// The close code core asked for on this connection, if any.
+    pub fn close_code(&self, conn: ConnId) -> Option<u16> {
+        self.closed.get(&conn).copied()
     }
 
     /// Moves the clock forward by `by`, firing every deadline on the way at its own time.
@@ -118,6 +212,18 @@ impl Harness {
                 Output::Log(record) => {
                     self.record(format!("{} log {record:?}", self.stamp()));
                     self.logs.push(record);
+                }
+                Output::WsSend { conn, text } => {
+                    self.record(format!("{} {conn} -> {text}", self.stamp()));
+                    assert!(
+                        self.inbox.contains_key(&conn),
+                        "core sent a frame to {conn}, which is not open"
+                    );
+                    self.inbox.entry(conn).or_default().push(text);
+                }
+                Output::WsClose { conn, code } => {
+                    self.record(format!("{} {conn} close {code}", self.stamp()));
+                    self.closed.insert(conn, code);
                 }
             }
         }

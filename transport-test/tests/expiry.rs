@@ -177,7 +177,7 @@ fn get_from(core: &mut Core, now: Instant, path: &str) -> Response<Bytes> {
         .expect("a valid request");
     match core.handle_http(now, request) {
         Ok(HttpReply::Respond(response)) => response,
-        Err(misuse) => panic!("{misuse}"),
+        other => panic!("{path} should answer a page: {other:?}"),
     }
 }
 

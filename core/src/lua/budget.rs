@@ -5,7 +5,9 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use mlua::{HookTriggers, Lua, MultiValue, VmState};
+use mlua::{HookTriggers, Lua, MultiValue, Value, VmState};
+
+use crate::lua::LuaFailure;
 
 /// How many instructions run between two budget checks. Lua 5.4 pays for a count hook on
 /// every instruction whatever the count, so a finer grain costs only the callback itself.
@@ -47,11 +49,21 @@ impl Budget {
     /// A Lua function that passes its arguments through, or raises once the budget is spent.
     /// `lua/sandbox.lua` wraps `pcall`, `xpcall` and `coroutine.resume` with it: otherwise
     /// `while true do pcall(spin) end` would catch every budget error.
+    ///
+    /// An error raised by a Rust function (such as the string pattern functions) reaches Lua as
+    /// a userdata; a caught one is handed on as its message string instead, as Lua's own
+    /// functions raise strings.
     pub(crate) fn check_function(self: &Rc<Self>, lua: &Lua) -> mlua::Result<mlua::Function> {
         let budget = Rc::clone(self);
-        lua.create_function(move |_, results: MultiValue| {
+        lua.create_function(move |lua, mut results: MultiValue| {
             if budget.exceeded() {
                 return Err(mlua::Error::runtime(budget.message()));
+            }
+            if let (Some(Value::Boolean(false)), Some(Value::Error(error))) =
+                (results.front(), results.get(1))
+            {
+                let message = LuaFailure::from_error(error).message;
+                results[1] = Value::String(lua.create_string(message)?);
             }
             Ok(results)
         })
@@ -60,6 +72,17 @@ impl Budget {
     /// Starts a new call into Lua with the whole budget available.
     pub(crate) fn reset(&self) {
         self.used.set(0);
+    }
+
+    /// Counts `units` of work done outside the VM for the current call (string pattern
+    /// matching, which runs where the hook cannot see it) as that many instructions, and
+    /// fails as the hook does once the budget is spent.
+    pub(crate) fn charge(&self, units: u64) -> mlua::Result<()> {
+        self.used.set(self.used.get().saturating_add(units));
+        if self.exceeded() {
+            return Err(mlua::Error::runtime(self.message()));
+        }
+        Ok(())
     }
 
     fn exceeded(&self) -> bool {

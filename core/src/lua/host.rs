@@ -14,6 +14,8 @@ pub(crate) struct Host {
     pub(crate) tracker: Tracker,
     pub(crate) timers: Timers,
     pub(crate) logs: Vec<(LogLevel, String)>,
+    /// `--max-variables`, which `session:createVariable` respects too.
+    pub(crate) max_variables: usize,
 }
 
 /// Time as a script sees it during one step.

@@ -3,10 +3,17 @@
 
 mod budget;
 mod chunks;
+mod convert;
+mod evaluate;
 mod failure;
 mod host;
+mod json_api;
+mod pattern;
+mod resolve;
 mod session_api;
 mod timers;
+mod variables_api;
+mod wrapper;
 
 use std::rc::Rc;
 use std::time::Instant;
@@ -18,8 +25,7 @@ use crate::config::Config;
 use crate::ids::SessionId;
 use crate::output::LogLevel;
 use crate::site::Site;
-use crate::tracker::value_json::value_json;
-use crate::tracker::{APP_VAR, ObjectIds, Tracker, VarId};
+use crate::tracker::{APP_VAR, ObjectIds, Tracker, VarError, VarId};
 
 use budget::Budget;
 pub(crate) use chunks::ChunkCache;
@@ -46,9 +52,28 @@ pub(crate) struct VariableView {
     pub(crate) parent: Option<VarId>,
     pub(crate) children: Vec<VarId>,
     pub(crate) depth: usize,
-    /// The value's JSON, or the error code and description of why it has none.
-    pub(crate) value: Result<String, (&'static str, String)>,
+    pub(crate) path: Option<String>,
+    /// The last computed value JSON.
+    pub(crate) json: Option<String>,
+    pub(crate) error: Option<VarError>,
+    pub(crate) access: &'static str,
+    /// Neither dormant nor inactive, nor under such a variable.
+    pub(crate) active: bool,
+    pub(crate) owner: Option<(crate::ids::ConnId, i64)>,
     pub(crate) properties: std::collections::BTreeMap<String, String>,
+}
+
+/// Whether `id` or one of its ancestors is suspended (dormant or inactive).
+fn tracker_suspended(tracker: &Tracker, id: VarId) -> bool {
+    let mut current = Some(id);
+    while let Some(id) = current {
+        match tracker.get(id) {
+            Some(v) if v.suspended() => return true,
+            Some(v) => current = v.parent,
+            None => return false,
+        }
+    }
+    false
 }
 
 impl std::fmt::Display for StartFailure {
@@ -87,7 +112,7 @@ impl LuaBackend {
         let sandbox = chunks
             .get("=lunette-sandbox", SANDBOX.as_bytes())
             .map_err(|failure| StartFailure::Setup(failure.message))?;
-        let backend = Self::sandboxed(sid, seed, config, &sandbox, clock)
+        let mut backend = Self::sandboxed(sid, seed, config, &sandbox, clock)
             .map_err(|error| StartFailure::Setup(LuaFailure::from_error(&error).message))?;
         backend.budget.reset();
         backend
@@ -99,6 +124,7 @@ impl LuaBackend {
         if backend.host(|h| h.tracker.get(APP_VAR).is_none()) {
             return Err(StartFailure::NoAppVariable);
         }
+        backend.detect();
         Ok(backend)
     }
 
@@ -124,9 +150,13 @@ impl LuaBackend {
             tracker: Tracker::default(),
             timers: Timers::default(),
             logs: Vec::new(),
+            max_variables: config.max_variables,
         };
         let budget = Budget::install(&lua, config.lua_budget)?;
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
+        pattern::add_primitives(&lua, &primitives, &budget, config.lua_memory)?;
+        variables_api::add_primitives(&lua, &primitives)?;
+        json_api::add_primitives(&lua, &primitives)?;
         lua.set_app_data(host);
         lua.load(sandbox)
             .set_mode(ChunkMode::Binary)
@@ -147,6 +177,11 @@ impl LuaBackend {
             .app_data_mut::<Host>()
             .expect("the host is installed before any Lua runs and never removed");
         f(&mut host)
+    }
+
+    /// Runs `f` on the session's tracker. `f` must not call into Lua.
+    pub(crate) fn with_tracker<R>(&self, f: impl FnOnce(&mut Tracker) -> R) -> R {
+        self.host(|h| f(&mut h.tracker))
     }
 
     pub(crate) fn set_clock(&self, clock: StepClock) {
@@ -182,40 +217,33 @@ impl LuaBackend {
         }
     }
 
-    /// Every variable in tree order with its value JSON, for the debug endpoints (§11).
-    /// Value JSON may run metamethods, so it is computed after the tracker is released.
-    pub(crate) fn variables(&mut self) -> Vec<VariableView> {
-        let rows: Vec<_> = self.host(|h| {
-            h.tracker
+    /// Every variable in tree order as the debug endpoints show it (§11): the state after the
+    /// last step, nothing re-evaluated.
+    pub(crate) fn variables(&self) -> Vec<VariableView> {
+        self.host(|h| {
+            let tracker = &h.tracker;
+            tracker
                 .in_tree_order()
                 .into_iter()
-                .map(|(v, depth)| {
-                    (
-                        v.id,
-                        v.parent,
-                        v.children.clone(),
-                        depth,
-                        v.value.clone(),
-                        v.properties.clone(),
-                    )
+                .map(|(v, depth)| VariableView {
+                    id: v.id,
+                    parent: v.parent,
+                    children: v.children.clone(),
+                    depth,
+                    path: v.property("path").map(str::to_owned),
+                    json: v.json.clone(),
+                    error: v.error.clone(),
+                    access: v.access.as_str(),
+                    active: !tracker_suspended(tracker, v.id),
+                    owner: v.owner,
+                    properties: v
+                        .properties
+                        .iter()
+                        .map(|(name, p)| (name.clone(), p.text.clone()))
+                        .collect(),
                 })
                 .collect()
-        });
-        rows.into_iter()
-            .map(|(id, parent, children, depth, value, properties)| {
-                self.budget.reset();
-                let value = value_json(&value, &mut self.objects)
-                    .map_err(|error| error.code_and_description());
-                VariableView {
-                    id,
-                    parent,
-                    children,
-                    depth,
-                    value,
-                    properties,
-                }
-            })
-            .collect()
+        })
     }
 
     /// Lua's own count of the heap this session uses, in bytes.

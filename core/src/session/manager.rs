@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::ids::{IdSource, SessionId};
+use crate::ids::{ConnId, IdSource, SessionId};
 use crate::lua::{ChunkCache, LuaBackend, StartFailure, StepClock};
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::session::Session;
 use crate::site::Site;
+use crate::viewdefs::Viewdefs;
 
 /// What `GET /` led to.
 pub(crate) enum Created {
@@ -27,13 +28,14 @@ pub(crate) struct StepContext<'a> {
     pub(crate) config: &'a Config,
     pub(crate) site: &'a Site,
     pub(crate) chunks: &'a ChunkCache,
+    pub(crate) viewdefs: &'a Viewdefs,
     pub(crate) start: Instant,
     pub(crate) now: Instant,
     pub(crate) outputs: &'a mut std::collections::VecDeque<Output>,
 }
 
 impl StepContext<'_> {
-    fn clock(&self, created: Instant) -> StepClock {
+    pub(crate) fn clock(&self, created: Instant) -> StepClock {
         let elapsed = self.now.saturating_duration_since(self.start);
         let wall = self.config.epoch + elapsed;
         let wall_seconds = wall
@@ -59,9 +61,10 @@ impl StepContext<'_> {
 #[derive(Default)]
 pub(crate) struct SessionManager {
     sessions: BTreeMap<SessionId, Session>,
-    /// Sessions by last activity, oldest first: the eviction order.
-    by_activity: BTreeSet<(Instant, SessionId)>,
-    /// Each session's next deadline (its earliest Lua timer or its expiry).
+    /// Sessions without an open connection in eviction order: never connected first, then
+    /// by last activity, oldest first (§6.3).
+    idle: BTreeSet<(bool, Instant, SessionId)>,
+    /// Each session's next deadline: a Lua timer, a flush or its expiry.
     wakeups: BTreeSet<(Instant, SessionId)>,
 }
 
@@ -70,8 +73,8 @@ impl SessionManager {
         self.sessions.len()
     }
 
-    pub(crate) fn get_mut(&mut self, id: &SessionId) -> Option<&mut Session> {
-        self.sessions.get_mut(id)
+    pub(crate) fn get(&self, id: &SessionId) -> Option<&Session> {
+        self.sessions.get(id)
     }
 
     /// Lua's own count of the heap all sessions use, in bytes.
@@ -90,7 +93,7 @@ impl SessionManager {
     /// session's VM with `main.lua`. A failed start leaves nothing behind.
     pub(crate) fn create(&mut self, ids: &mut dyn IdSource, cx: &mut StepContext<'_>) -> Created {
         if self.sessions.len() >= cx.config.max_sessions {
-            let Some(&(_, oldest)) = self.by_activity.first() else {
+            let Some(&(_, _, oldest)) = self.idle.first() else {
                 return Created::Full;
             };
             self.destroy(&oldest);
@@ -113,26 +116,78 @@ impl SessionManager {
             Ok(backend) => backend,
             Err(failure) => return Created::Failed(failure),
         };
-        let session = Session {
-            backend,
-            created: cx.now,
-            last_activity: cx.now,
-            wake: None,
-        };
-        self.by_activity.insert((cx.now, sid));
-        self.sessions.insert(sid, session);
+        self.sessions.insert(sid, Session::new(backend, cx.now));
+        self.idle.insert((false, cx.now, sid));
         self.after_step(&sid, cx);
         Created::Session(sid)
     }
 
     /// Refreshes a session's last activity (a page load).
     pub(crate) fn touch(&mut self, sid: &SessionId, cx: &mut StepContext<'_>) {
+        self.update_activity(sid, cx.now);
+        self.after_step(sid, cx);
+    }
+
+    fn update_activity(&mut self, sid: &SessionId, now: Instant) {
         if let Some(session) = self.sessions.get_mut(sid) {
-            self.by_activity.remove(&(session.last_activity, *sid));
-            session.last_activity = cx.now;
-            self.by_activity.insert((cx.now, *sid));
-            self.after_step(sid, cx);
+            let was_idle = self
+                .idle
+                .remove(&(session.ever_connected, session.last_activity, *sid));
+            session.last_activity = now;
+            if was_idle {
+                self.idle.insert((session.ever_connected, now, *sid));
+            }
         }
+    }
+
+    /// A WebSocket connection joined the session (a connect step).
+    pub(crate) fn connect(&mut self, sid: &SessionId, conn: ConnId, cx: &mut StepContext<'_>) {
+        let Some(session) = self.sessions.get_mut(sid) else {
+            return;
+        };
+        self.idle
+            .remove(&(session.ever_connected, session.last_activity, *sid));
+        session.last_activity = cx.now;
+        session.open(conn);
+        self.after_step(sid, cx);
+    }
+
+    /// A connection closed (§6.2). No cycle runs.
+    pub(crate) fn disconnect(&mut self, sid: &SessionId, conn: ConnId, cx: &mut StepContext<'_>) {
+        let Some(session) = self.sessions.get_mut(sid) else {
+            return;
+        };
+        session.backend.set_clock(cx.clock(session.created));
+        session.close(conn);
+        session.last_activity = cx.now;
+        if session.connections.is_empty() {
+            self.idle.insert((true, cx.now, *sid));
+        }
+        self.after_step(sid, cx);
+    }
+
+    /// One inbound text frame of a connection (§3.2, §4): its messages, an update cycle,
+    /// then a flush now for a user event or within 10 ms otherwise.
+    pub(crate) fn handle_frame(
+        &mut self,
+        sid: &SessionId,
+        conn: ConnId,
+        text: &str,
+        cx: &mut StepContext<'_>,
+    ) {
+        let Some(session) = self.sessions.get_mut(sid) else {
+            return;
+        };
+        session.last_activity = cx.now;
+        session.backend.set_clock(cx.clock(session.created));
+        let user_event = session.run_frame(conn, text, cx.config);
+        session.cycle();
+        if user_event {
+            session.flush(cx.viewdefs, cx.outputs);
+        } else {
+            session.flush_later(cx.now, cx.viewdefs);
+        }
+        self.after_step(sid, cx);
     }
 
     /// Sessions whose next deadline is at or before `now`.
@@ -156,17 +211,25 @@ impl SessionManager {
         }
     }
 
-    /// Runs every session whose deadline has come: expiry first, then its due Lua timers.
-    /// Timers added while this runs (a `setImmediate`) wait for the next call, so a script
-    /// that keeps rescheduling itself cannot keep `Core` busy.
+    /// Runs every session whose deadline has come: expiry first, then its due Lua timers
+    /// (followed by an update cycle) and its flush. Timers added while this runs (a
+    /// `setImmediate`) wait for the next call, so a script that keeps rescheduling itself
+    /// cannot keep `Core` busy.
     pub(crate) fn run_due(&mut self, cx: &mut StepContext<'_>) {
         self.expire_due(cx);
         for sid in self.due_at(cx.now) {
-            let Some(session) = self.sessions.get(&sid) else {
+            let Some(session) = self.sessions.get_mut(&sid) else {
                 continue;
             };
-            session.backend.set_clock(cx.clock(session.created));
-            session.backend.run_due_timers(cx.now);
+            if session.backend.next_timer().is_some_and(|at| at <= cx.now) {
+                session.backend.set_clock(cx.clock(session.created));
+                session.backend.run_due_timers(cx.now);
+                session.cycle();
+                session.flush_later(cx.now, cx.viewdefs);
+            }
+            if session.flush_at.is_some_and(|at| at <= cx.now) {
+                session.flush(cx.viewdefs, cx.outputs);
+            }
             self.after_step(&sid, cx);
         }
     }
@@ -176,13 +239,18 @@ impl SessionManager {
         let Some(session) = self.sessions.get_mut(sid) else {
             return;
         };
+        session.deliver_removals();
         for (level, line) in session.backend.take_logs() {
             cx.log(level, *sid, line);
         }
-        let next = match (session.backend.next_timer(), expiry(session, cx.config)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [
+            session.backend.next_timer(),
+            expiry(session, cx.config),
+            session.flush_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if let Some(old) = session.wake.take() {
             self.wakeups.remove(&(old, *sid));
         }
@@ -194,7 +262,8 @@ impl SessionManager {
 
     fn destroy(&mut self, sid: &SessionId) {
         if let Some(session) = self.sessions.remove(sid) {
-            self.by_activity.remove(&(session.last_activity, *sid));
+            self.idle
+                .remove(&(session.ever_connected, session.last_activity, *sid));
             if let Some(at) = session.wake {
                 self.wakeups.remove(&(at, *sid));
             }
@@ -202,10 +271,16 @@ impl SessionManager {
     }
 }
 
-/// When an idle session expires. Until connections exist (the WebSocket endpoint), every
-/// session is one no browser has claimed yet.
+/// When a session expires (§6.3): never while a connection is open; else `--session-timeout`
+/// after its last activity, or `--unclaimed-timeout` if no browser ever connected.
 fn expiry(session: &Session, config: &Config) -> Option<Instant> {
-    config
-        .unclaimed_timeout
-        .and_then(|timeout| session.last_activity.checked_add(timeout))
+    if !session.connections.is_empty() {
+        return None;
+    }
+    let timeout = if session.ever_connected {
+        config.session_timeout
+    } else {
+        config.unclaimed_timeout
+    };
+    timeout.and_then(|timeout| session.last_activity.checked_add(timeout))
 }

@@ -1,18 +1,137 @@
-//! Sessions: each owns a Lua VM with its own tracker and timers, and nothing else is shared.
+//! Sessions: each owns a Lua VM with its own tracker and timers, and the connections (tabs)
+//! open on it. Nothing is shared between sessions.
 
+mod connection;
+mod flush;
 pub(crate) mod manager;
+mod messages;
 
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
+use crate::ids::ConnId;
 use crate::lua::LuaBackend;
+use crate::output::Output;
+use crate::protocol::{Outbound, encode_frame, parse_frame, parse_message};
+use crate::viewdefs::Viewdefs;
 
+pub(crate) use connection::Connection;
 pub(crate) use manager::SessionManager;
+
+/// Replies that are not answers to a user event wait this long, so that a burst of changes
+/// leaves as one frame (§4.6).
+const FLUSH_DELAY: Duration = Duration::from_millis(10);
 
 pub(crate) struct Session {
     pub(crate) backend: LuaBackend,
     pub(crate) created: Instant,
-    /// Refreshed by page loads (and, with connections, by their frames); not by timers.
+    /// Refreshed by page loads, inbound frames, connects and disconnects; not by timers.
     pub(crate) last_activity: Instant,
     /// The deadline this session is filed under in the manager's wake-up table.
     wake: Option<Instant>,
+    pub(crate) connections: BTreeMap<ConnId, Connection>,
+    pub(crate) ever_connected: bool,
+    last_connection_number: u32,
+    /// When pending replies must leave: 10 ms after the first pending item (§4.6).
+    flush_at: Option<Instant>,
+}
+
+impl Session {
+    pub(crate) fn new(backend: LuaBackend, now: Instant) -> Self {
+        Self {
+            backend,
+            created: now,
+            last_activity: now,
+            wake: None,
+            connections: BTreeMap::new(),
+            ever_connected: false,
+            last_connection_number: 0,
+            flush_at: None,
+        }
+    }
+
+    fn open(&mut self, conn: ConnId) {
+        self.last_connection_number += 1;
+        self.connections
+            .insert(conn, Connection::new(self.last_connection_number));
+        self.ever_connected = true;
+    }
+
+    /// A connection closed: its watches go, and every client variable it owns (§6.2).
+    fn close(&mut self, conn: ConnId) {
+        self.connections.remove(&conn);
+        let roots = self.backend.with_tracker(|tracker| {
+            tracker.forget_watcher(conn);
+            tracker.client_roots_of(conn)
+        });
+        for root in roots {
+            self.remove_variable(root);
+        }
+    }
+
+    /// Runs one inbound frame's messages in order; failures become `error`s to the sender,
+    /// queued as they arise so that they keep their order with `destroy`s (§4.6).
+    /// Returns whether the frame was a user event.
+    fn run_frame(&mut self, conn: ConnId, text: &str, config: &crate::config::Config) -> bool {
+        match parse_frame(text) {
+            Err(error) => {
+                self.queue_error(conn, error);
+                false
+            }
+            Ok(frame) => {
+                for message in &frame.messages {
+                    let outcome = parse_message(message).and_then(|m| self.apply(conn, m, config));
+                    if let Err(error) = outcome {
+                        self.queue_error(conn, error);
+                    }
+                }
+                frame.user_event
+            }
+        }
+    }
+
+    fn queue_error(&mut self, conn: ConnId, error: crate::protocol::WireError) {
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            connection.queue.push(Outbound::from(error));
+        }
+    }
+
+    /// Change detection (§4.5), if a connection is open to see the result.
+    fn cycle(&mut self) {
+        if !self.connections.is_empty() {
+            self.backend.detect();
+        }
+    }
+
+    /// Arms the flush deadline if something is pending and none is armed: the first pending
+    /// item sets it, later ones do not move it (a deadline, not a debounce; §4.5, §4.6).
+    fn flush_later(&mut self, now: Instant, viewdefs: &Viewdefs) {
+        if self.flush_at.is_some() {
+            return;
+        }
+        let connections = &self.connections;
+        let pending = self.backend.with_tracker(|tracker| {
+            connections
+                .iter()
+                .any(|(conn, connection)| flush::is_pending(*conn, connection, tracker, viewdefs))
+        });
+        if pending {
+            self.flush_at = Some(now + FLUSH_DELAY);
+        }
+    }
+
+    /// Sends every connection what it is owed, one frame each (§3.3, §4.6).
+    fn flush(&mut self, viewdefs: &Viewdefs, outputs: &mut std::collections::VecDeque<Output>) {
+        self.flush_at = None;
+        self.deliver_removals();
+        let connections = &mut self.connections;
+        self.backend.with_tracker(|tracker| {
+            for (conn, connection) in connections.iter_mut() {
+                let messages = flush::outbound(*conn, connection, tracker, viewdefs);
+                if let Some(text) = encode_frame(&messages) {
+                    outputs.push_back(Output::WsSend { conn: *conn, text });
+                }
+            }
+        });
+    }
 }

@@ -1,8 +1,10 @@
-//! A session's change tracker: the variable tree, each variable's properties and value, and
-//! the JSON those values are sent as.
+//! A session's change tracker: the variable tree, each variable's properties, access mode,
+//! cached value and error state, and who watches it. Evaluation (which runs Lua) lives in
+//! `lua::LuaBackend`; this module only holds and shapes the state.
 
 pub(crate) mod access;
-mod number;
+pub(crate) mod declared;
+pub(crate) mod number;
 pub(crate) mod path;
 pub(crate) mod property;
 pub(crate) mod value_json;
@@ -11,29 +13,148 @@ use std::collections::BTreeMap;
 
 use mlua::Value;
 
+use crate::ids::ConnId;
+use crate::protocol::ErrorCode;
+use access::Access;
+use path::Path;
+use property::Priority;
 pub(crate) use value_json::ObjectIds;
 
 /// A variable id as the server knows it: 1 for the app variable, negative for server
-/// variables.
+/// variables, 2 and up (a per-session counter) for client variables.
 pub(crate) type VarId = i64;
 
 /// The app variable made by `session:createAppVariable`.
 pub(crate) const APP_VAR: VarId = 1;
 
+/// A property's text and the priority it is sent at (§5.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Property {
+    pub(crate) text: String,
+    pub(crate) priority: Priority,
+}
+
+/// A variable's wrapper (§5.7): the table it presents its value through.
+#[derive(Debug, Clone)]
+pub(crate) struct Wrapper {
+    /// The `wrapper` property it was made for.
+    pub(crate) name: String,
+    pub(crate) table: mlua::Table,
+    /// The JSON of the value it last saw, to refresh it only when that changes.
+    pub(crate) value_json: String,
+}
+
+/// Why a variable's last evaluation failed (§5.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VarError {
+    pub(crate) code: ErrorCode,
+    pub(crate) description: String,
+}
+
 pub(crate) struct Variable {
     pub(crate) id: VarId,
     pub(crate) parent: Option<VarId>,
     pub(crate) children: Vec<VarId>,
+    /// `None` for variables that hold a value instead (variable 1, Lua-made holders).
+    pub(crate) path: Option<Path>,
+    pub(crate) access: Access,
+    /// Non-empty properties; setting one to `""` removes it.
+    pub(crate) properties: BTreeMap<String, Property>,
+    /// The last good value: children navigate from it.
     pub(crate) value: Value,
-    /// Non-empty string properties; an empty value means absent and is never stored.
-    pub(crate) properties: BTreeMap<String, String>,
+    /// The JSON of `value` (§5.5), `None` until first evaluated.
+    pub(crate) json: Option<String>,
+    pub(crate) error: Option<VarError>,
+    pub(crate) wrapper: Option<Wrapper>,
+    /// For a client variable: the connection that made it and its wire id there.
+    pub(crate) owner: Option<(ConnId, i64)>,
+    /// Watch counts per connection (§4.4).
+    pub(crate) watched_by: BTreeMap<ConnId, u32>,
+    /// Unwatched down to zero: skipped with its subtree until watched again.
+    pub(crate) dormant: bool,
 }
 
-#[derive(Default)]
+impl Variable {
+    fn new(id: VarId, parent: Option<VarId>) -> Self {
+        Self {
+            id,
+            parent,
+            children: Vec::new(),
+            path: None,
+            access: Access::ReadWrite,
+            properties: BTreeMap::new(),
+            value: Value::Nil,
+            json: None,
+            error: None,
+            wrapper: None,
+            owner: None,
+            watched_by: BTreeMap::new(),
+            dormant: false,
+        }
+    }
+
+    /// What children navigate from: the wrapper if there is one, else the value.
+    pub(crate) fn navigation(&self) -> Value {
+        match &self.wrapper {
+            Some(wrapper) => Value::Table(wrapper.table.clone()),
+            None => self.value.clone(),
+        }
+    }
+
+    pub(crate) fn property(&self, name: &str) -> Option<&str> {
+        self.properties.get(name).map(|p| p.text.as_str())
+    }
+
+    /// Sets (or with `""` removes) a property; returns whether it changed.
+    pub(crate) fn set_property(&mut self, name: &str, text: &str, priority: Priority) -> bool {
+        if text.is_empty() {
+            return self.properties.remove(name).is_some();
+        }
+        let property = Property {
+            text: text.to_owned(),
+            priority,
+        };
+        self.properties.insert(name.to_owned(), property.clone()) != Some(property)
+    }
+
+    /// The id `conn` knows this variable by.
+    pub(crate) fn wire_id(&self) -> i64 {
+        self.owner.map_or(self.id, |(_, wire)| wire)
+    }
+
+    /// Skipped by detection with its subtree (§4.5).
+    pub(crate) fn suspended(&self) -> bool {
+        self.dormant || self.property("inactive").is_some()
+    }
+}
+
+/// A variable removed from the tree, and whom to tell (§4.4): its owner and every connection
+/// that watched it, with the id each knows it by.
+pub(crate) struct Removed {
+    pub(crate) id: VarId,
+    pub(crate) notify: Vec<(ConnId, i64)>,
+}
+
 pub(crate) struct Tracker {
     variables: BTreeMap<VarId, Variable>,
     /// Roots in creation order (variable 1 is always listed first once it exists).
     roots: Vec<VarId>,
+    last_client_id: VarId,
+    last_server_id: VarId,
+    /// Removed variables whose watchers have not been told yet.
+    removals: Vec<Removed>,
+}
+
+impl Default for Tracker {
+    fn default() -> Self {
+        Self {
+            variables: BTreeMap::new(),
+            roots: Vec::new(),
+            last_client_id: APP_VAR,
+            last_server_id: 0,
+            removals: Vec::new(),
+        }
+    }
 }
 
 impl Tracker {
@@ -41,31 +162,110 @@ impl Tracker {
         self.variables.get(&id)
     }
 
+    pub(crate) fn get_mut(&mut self, id: VarId) -> Option<&mut Variable> {
+        self.variables.get_mut(&id)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.variables.len()
+    }
+
     /// Creates variable 1 holding `value`, or replaces its value; `properties` are applied on
     /// top of what it had (an empty string removes one).
     pub(crate) fn set_app(&mut self, value: Value, properties: Vec<(String, String)>) {
-        let app = self.variables.entry(APP_VAR).or_insert_with(|| Variable {
-            id: APP_VAR,
-            parent: None,
-            children: Vec::new(),
-            value: Value::Nil,
-            properties: BTreeMap::new(),
-        });
+        let app = self
+            .variables
+            .entry(APP_VAR)
+            .or_insert_with(|| Variable::new(APP_VAR, None));
         app.value = value;
         for (name, text) in properties {
-            if text.is_empty() {
-                app.properties.remove(&name);
-            } else {
-                app.properties.insert(name, text);
-            }
+            app.set_property(&name, &text, Priority::Medium);
         }
         if !self.roots.contains(&APP_VAR) {
             self.roots.insert(0, APP_VAR);
         }
     }
 
-    /// Every variable in tree order: variable 1, then the other roots in creation order, each
-    /// parent before its children, children in creation order.
+    /// Adds a client variable under `parent` (which must exist) and returns its id.
+    pub(crate) fn add_client(&mut self, parent: VarId, owner: (ConnId, i64)) -> VarId {
+        self.last_client_id += 1;
+        let id = self.last_client_id;
+        let mut variable = Variable::new(id, Some(parent));
+        variable.owner = Some(owner);
+        self.variables.insert(id, variable);
+        if let Some(parent) = self.variables.get_mut(&parent) {
+            parent.children.push(id);
+        }
+        id
+    }
+
+    /// Adds a server variable (ids −1, −2, …): a new root, or a child of `parent`.
+    pub(crate) fn add_server(&mut self, parent: Option<VarId>) -> VarId {
+        self.last_server_id -= 1;
+        let id = self.last_server_id;
+        self.variables.insert(id, Variable::new(id, parent));
+        match parent.and_then(|parent| self.variables.get_mut(&parent)) {
+            Some(parent) => parent.children.push(id),
+            None => self.roots.push(id),
+        }
+        id
+    }
+
+    /// Variable 1 or the first server variable in tree order holding exactly this table.
+    pub(crate) fn holder_of(&self, value: &Value) -> Option<VarId> {
+        let pointer = value.to_pointer();
+        self.in_tree_order()
+            .into_iter()
+            .map(|(v, _)| v)
+            .find(|v| {
+                (v.id == APP_VAR || v.id < 0) && v.path.is_none() && v.value.to_pointer() == pointer
+            })
+            .map(|v| v.id)
+    }
+
+    /// Removes `id` and its subtree, children before parents (post-order, children in creation
+    /// order); whom to tell about each waits in [`Tracker::take_removals`].
+    pub(crate) fn remove(&mut self, id: VarId) {
+        let parent = self.variables.get(&id).and_then(|v| v.parent);
+        let mut removed = Vec::new();
+        self.remove_into(id, &mut removed);
+        match parent.and_then(|parent| self.variables.get_mut(&parent)) {
+            Some(parent) => parent.children.retain(|child| *child != id),
+            None => self.roots.retain(|root| *root != id),
+        }
+        self.removals.append(&mut removed);
+    }
+
+    /// Removed variables not yet reported to their watchers, in removal order.
+    pub(crate) fn take_removals(&mut self) -> Vec<Removed> {
+        std::mem::take(&mut self.removals)
+    }
+
+    fn remove_into(&mut self, id: VarId, removed: &mut Vec<Removed>) {
+        let Some(children) = self.variables.get(&id).map(|v| v.children.clone()) else {
+            return;
+        };
+        for child in children {
+            self.remove_into(child, removed);
+        }
+        if let Some(variable) = self.variables.remove(&id) {
+            let wire = variable.wire_id();
+            let mut notify: Vec<(ConnId, i64)> = variable
+                .watched_by
+                .keys()
+                .map(|conn| (*conn, wire))
+                .collect();
+            if let Some((owner, _)) = variable.owner
+                && !variable.watched_by.contains_key(&owner)
+            {
+                notify.push((owner, wire));
+            }
+            removed.push(Removed { id, notify });
+        }
+    }
+
+    /// Every variable in tree order with its depth: variable 1, then the other roots in
+    /// creation order, each parent before its children, children in creation order.
     pub(crate) fn in_tree_order(&self) -> Vec<(&Variable, usize)> {
         let mut ordered = Vec::with_capacity(self.variables.len());
         let mut stack: Vec<(VarId, usize)> = self.roots.iter().rev().map(|id| (*id, 0)).collect();
@@ -82,5 +282,67 @@ impl Tracker {
             }
         }
         ordered
+    }
+
+    /// Ids of the variables detection visits, in tree order: suspended variables (dormant,
+    /// or with `inactive` set) are skipped with their subtrees (§4.5).
+    pub(crate) fn detection_order(&self) -> Vec<VarId> {
+        let mut ordered = Vec::new();
+        let mut stack: Vec<VarId> = self.roots.iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            if let Some(variable) = self.variables.get(&id)
+                && !variable.suspended()
+            {
+                ordered.push(id);
+                stack.extend(variable.children.iter().rev());
+            }
+        }
+        ordered
+    }
+
+    /// The variable whose navigation value a path with `up` leading `..` starts from:
+    /// the parent for 0, one more ancestor for each `..`. `None` above a root.
+    pub(crate) fn start_of(&self, id: VarId, up: usize) -> Option<VarId> {
+        let mut current = self.variables.get(&id)?.parent?;
+        for _ in 0..up {
+            current = self.variables.get(&current)?.parent?;
+        }
+        Some(current)
+    }
+
+    /// Whether `id` or an ancestor has a non-empty `inactive` property: writes into it are
+    /// ignored (§4.3).
+    pub(crate) fn inactive(&self, id: VarId) -> bool {
+        let mut current = Some(id);
+        while let Some(variable) = current.and_then(|id| self.variables.get(&id)) {
+            if variable.property("inactive").is_some() {
+                return true;
+            }
+            current = variable.parent;
+        }
+        false
+    }
+
+    /// Removes every watch of `conn` (a disconnect); variables left unwatched become dormant.
+    pub(crate) fn forget_watcher(&mut self, conn: ConnId) {
+        for variable in self.variables.values_mut() {
+            if variable.watched_by.remove(&conn).is_some() && variable.watched_by.is_empty() {
+                variable.dormant = true;
+            }
+        }
+    }
+
+    /// Client variables owned by `conn` whose parent is not: the tops of its subtrees.
+    pub(crate) fn client_roots_of(&self, conn: ConnId) -> Vec<VarId> {
+        let owned = |id: &VarId| {
+            self.variables
+                .get(id)
+                .is_some_and(|v| v.owner.is_some_and(|(c, _)| c == conn))
+        };
+        self.in_tree_order()
+            .into_iter()
+            .filter(|(v, _)| owned(&v.id) && !v.parent.is_some_and(|p| owned(&p)))
+            .map(|(v, _)| v.id)
+            .collect()
     }
 }

@@ -13,7 +13,7 @@ pub(crate) struct Unrepresentable(pub(crate) String);
 
 /// Arrays whose largest index exceeds their entry count by more than this are refused rather
 /// than padded with millions of `null`s (`{[1e9] = 1}` would otherwise be gigabytes of JSON).
-const MAX_ARRAY_HOLES: i64 = 100_000;
+pub(crate) const MAX_ARRAY_HOLES: i64 = 100_000;
 
 /// Per-session object ids: first serialisation of a table gives it the next id, from 2, held
 /// in a weak-keyed Lua table so the registry never keeps an object alive.

@@ -1,0 +1,211 @@
+//! Evaluating and writing tracked variables against the session's Lua objects: detection
+//! (§4.5), the value JSON and `type` of each variable (§5.5, §5.6), error state (§5.8) and
+//! client writes (§5.3). The tracker is only borrowed between calls into Lua, since Lua code
+//! may call back into the session API.
+
+use mlua::Value;
+
+use crate::lua::convert::json_to_lua;
+use crate::lua::resolve::{self, PathError};
+use crate::lua::{LuaBackend, LuaFailure};
+use crate::protocol::ErrorCode;
+use crate::tracker::property::Priority;
+use crate::tracker::value_json::{JsonError, type_name, value_json};
+use crate::tracker::{VarError, VarId, Wrapper};
+
+impl From<PathError> for VarError {
+    fn from(error: PathError) -> Self {
+        match error {
+            PathError::Navigation(description) => VarError {
+                code: ErrorCode::PathFailure,
+                description,
+            },
+            PathError::Lua(error) => lua_error(&error),
+        }
+    }
+}
+
+fn lua_error(error: &mlua::Error) -> VarError {
+    VarError {
+        code: ErrorCode::LuaError,
+        description: LuaFailure::from_error(error).message,
+    }
+}
+
+impl From<JsonError> for VarError {
+    fn from(error: JsonError) -> Self {
+        let (code, description) = error.code_and_description();
+        VarError {
+            code: ErrorCode::from_wire(code).unwrap_or(ErrorCode::PathFailure),
+            description,
+        }
+    }
+}
+
+impl LuaBackend {
+    /// One detection walk over the variables not suspended, in tree order. Returns whether
+    /// any value, property or error state changed.
+    pub(crate) fn detect(&mut self) -> bool {
+        let order = self.host(|h| h.tracker.detection_order());
+        let mut changed = false;
+        for id in order {
+            changed |= self.evaluate(id);
+        }
+        changed
+    }
+
+    /// Re-evaluates one variable: a readable path variable reads its path from its start
+    /// value, a value holder re-encodes what it holds; `w` and `action` variables are not
+    /// read. Returns whether its value JSON, `type` or error state changed.
+    pub(crate) fn evaluate(&mut self, id: VarId) -> bool {
+        let Some(input) = self.host(|h| {
+            let variable = h.tracker.get(id)?;
+            if !variable.access.is_readable() {
+                return None;
+            }
+            Some(match &variable.path {
+                None => Ok(variable.value.clone()),
+                Some(path) => match h.tracker.start_of(id, path.up) {
+                    Some(start) => Err(Some((
+                        h.tracker
+                            .get(start)
+                            .map(|s| s.navigation())
+                            .unwrap_or(Value::Nil),
+                        path.clone(),
+                    ))),
+                    None => Err(None),
+                },
+            })
+        }) else {
+            return false;
+        };
+        self.budget.reset();
+        let read = match input {
+            Ok(held) => Ok(held),
+            Err(Some((start, path))) => resolve::read(&start, &path).map_err(VarError::from),
+            Err(None) => Err(VarError {
+                code: ErrorCode::PathFailure,
+                description: "the path goes above the root of the variable tree".into(),
+            }),
+        };
+        let outcome = read.and_then(|value| {
+            let json = value_json(&value, &mut self.objects)?;
+            let wrapper = self.refresh_wrapper(id, &value, &json);
+            let (json, type_name) = match &wrapper {
+                Some(wrapper) => {
+                    let shown = Value::Table(wrapper.table.clone());
+                    let own = type_name(&wrapper.table).map_err(|e| lua_error(&e))?;
+                    (
+                        value_json(&shown, &mut self.objects)?,
+                        own.or(Some(wrapper.name.clone())),
+                    )
+                }
+                None => match &value {
+                    Value::Table(table) => (json, type_name(table).map_err(|e| lua_error(&e))?),
+                    _ => (json, None),
+                },
+            };
+            Ok((value, json, type_name, wrapper))
+        });
+        self.host(|h| {
+            let Some(variable) = h.tracker.get_mut(id) else {
+                return false;
+            };
+            match outcome {
+                Ok((value, json, type_name, wrapper)) => {
+                    variable.wrapper = wrapper;
+                    let mut changed = variable.error.take().is_some();
+                    if variable.json.as_deref() != Some(json.as_str()) {
+                        variable.json = Some(json);
+                        changed = true;
+                    }
+                    variable.value = value;
+                    if let Some(name) = type_name.filter(|name| !name.is_empty()) {
+                        changed |= variable.set_property("type", &name, Priority::Medium);
+                    }
+                    changed
+                }
+                Err(error) => {
+                    let changed = variable.error.as_ref() != Some(&error);
+                    variable.error = Some(error);
+                    changed
+                }
+            }
+        })
+    }
+
+    /// The wrapper variable `id` has after reading `value` (§5.7): made when the value turns
+    /// non-null or `wrapper` names a new type, refreshed (`wrapper.value = value`, then
+    /// `wrapper:sync()`) when the value JSON changes, gone when either is emptied.
+    fn refresh_wrapper(&self, id: VarId, value: &Value, json: &str) -> Option<Wrapper> {
+        let (name, existing) = self.host(|h| {
+            let variable = h.tracker.get(id)?;
+            let name = variable.property("wrapper")?.to_owned();
+            Some((name, variable.wrapper.clone()))
+        })?;
+        if value.is_nil() {
+            return None;
+        }
+        match existing.filter(|w| w.name == name) {
+            Some(mut wrapper) => {
+                if wrapper.value_json != json {
+                    wrapper.value_json = json.to_owned();
+                    let synced = wrapper.table.set("value", value.clone()).and_then(|()| {
+                        match wrapper.table.get::<Value>("sync")? {
+                            Value::Function(sync) => sync.call::<()>(wrapper.table.clone()),
+                            _ => Ok(()),
+                        }
+                    });
+                    if let Err(error) = synced {
+                        let why = LuaFailure::from_error(&error).message;
+                        self.host(|h| {
+                            h.logs.push((
+                                crate::output::LogLevel::Debug,
+                                format!("variable {id}: wrapper {name} failed to sync: {why}"),
+                            ))
+                        });
+                    }
+                }
+                Some(wrapper)
+            }
+            None => self.make_wrapper(id, &name).map(|table| Wrapper {
+                name,
+                table,
+                value_json: json.to_owned(),
+            }),
+        }
+    }
+
+    /// A client's `update` value written through the variable's path (§5.3). Returns the
+    /// written value's JSON: what the writer counts as having received.
+    pub(crate) fn write(
+        &mut self,
+        id: VarId,
+        json: &serde_json::Value,
+    ) -> Result<Option<String>, VarError> {
+        let target = self.host(|h| {
+            let variable = h.tracker.get(id)?;
+            let path = variable.path.clone()?;
+            let start = h.tracker.start_of(id, path.up);
+            let start = start.and_then(|s| h.tracker.get(s)).map(|s| s.navigation());
+            Some((path, variable.access, start))
+        });
+        let Some((path, access, start)) = target else {
+            return Err(VarError {
+                code: ErrorCode::AccessDenied,
+                description: "this variable has no path to write through".into(),
+            });
+        };
+        let Some(start) = start else {
+            return Err(VarError {
+                code: ErrorCode::PathFailure,
+                description: "the path goes above the root of the variable tree".into(),
+            });
+        };
+        self.budget.reset();
+        let value = json_to_lua(&self.lua, json).map_err(|e| lua_error(&e))?;
+        let written = value_json(&value, &mut self.objects).ok();
+        resolve::write(&start, &path, access, value)?;
+        Ok(written)
+    }
+}

@@ -1,0 +1,302 @@
+//! What each inbound message does to a session (PROTOCOL §4.2–§4.4).
+
+use crate::config::Config;
+use crate::ids::ConnId;
+use crate::protocol::{ErrorCode, Message, Outbound, WireError};
+use crate::session::Session;
+use crate::session::connection::Sent;
+use crate::tracker::access::Access;
+use crate::tracker::declared::{Refusal, allowed, declare};
+use crate::tracker::{APP_VAR, VarId};
+
+fn refused(wire: i64, (code, description): Refusal) -> WireError {
+    WireError::new(code, Some(wire), description)
+}
+
+impl Session {
+    /// Applies one message from `conn`; an `Err` is the `error` its sender gets.
+    pub(crate) fn apply(
+        &mut self,
+        conn: ConnId,
+        message: Message,
+        config: &Config,
+    ) -> Result<(), WireError> {
+        match message {
+            Message::Create {
+                id,
+                parent_id,
+                properties,
+                nowatch,
+            } => self.create(conn, id, parent_id, properties, nowatch, config),
+            Message::Update {
+                var_id,
+                value,
+                properties,
+            } => self.update(conn, var_id, value, properties),
+            Message::Destroy { var_id } => self.destroy(conn, var_id),
+            Message::Watch { var_id } => self.watch(conn, var_id),
+            Message::Unwatch { var_id } => {
+                self.unwatch(conn, var_id);
+                Ok(())
+            }
+        }
+    }
+
+    fn visible(&self, conn: ConnId, wire: i64) -> Result<VarId, WireError> {
+        let found = self.connections.get(&conn).and_then(|c| {
+            self.backend
+                .with_tracker(|tracker| c.resolve(tracker, wire))
+        });
+        found.ok_or_else(|| {
+            WireError::new(
+                ErrorCode::NotFound,
+                Some(wire),
+                format!("no variable {wire} on this connection"),
+            )
+        })
+    }
+
+    fn create(
+        &mut self,
+        conn: ConnId,
+        wire: i64,
+        parent_wire: i64,
+        properties: Vec<(String, String)>,
+        nowatch: bool,
+        config: &Config,
+    ) -> Result<(), WireError> {
+        let taken = wire == APP_VAR
+            || self
+                .connections
+                .get(&conn)
+                .is_some_and(|c| c.client_ids.contains_key(&wire));
+        if taken {
+            return Err(WireError::new(
+                ErrorCode::DuplicateId,
+                Some(wire),
+                format!("id {wire} is already in use on this connection"),
+            ));
+        }
+        let parent = self.visible(conn, parent_wire)?;
+        let checked = declare(properties).map_err(|refusal| refused(wire, refusal))?;
+        let Some(path) = checked.path.clone() else {
+            return Err(WireError::new(
+                ErrorCode::BadMessage,
+                Some(wire),
+                "create needs a path",
+            ));
+        };
+        let access = checked.access.unwrap_or(Access::ReadWrite);
+        allowed(&path, access).map_err(|refusal| refused(wire, refusal))?;
+        if self.backend.with_tracker(|t| t.len()) >= config.max_variables {
+            return Err(WireError::new(
+                ErrorCode::LimitExceeded,
+                Some(wire),
+                format!(
+                    "this session already has {} variables (--max-variables)",
+                    config.max_variables
+                ),
+            ));
+        }
+        let id = self.backend.with_tracker(|tracker| {
+            let id = tracker.add_client(parent, (conn, wire));
+            if let Some(variable) = tracker.get_mut(id) {
+                variable.path = Some(path);
+                variable.access = access;
+                for (name, text, priority) in &checked.properties {
+                    variable.set_property(name, text, *priority);
+                }
+                if !nowatch {
+                    variable.watched_by.insert(conn, 1);
+                }
+            }
+            id
+        });
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            connection.client_ids.insert(wire, id);
+            if !nowatch {
+                let received = checked
+                    .properties
+                    .iter()
+                    .filter(|(_, text, _)| !text.is_empty())
+                    .map(|(name, text, _)| (name.clone(), text.clone()))
+                    .collect();
+                connection.sent.insert(
+                    id,
+                    Sent {
+                        properties: received,
+                        ..Sent::default()
+                    },
+                );
+            }
+        }
+        self.backend.evaluate(id);
+        Ok(())
+    }
+
+    fn update(
+        &mut self,
+        conn: ConnId,
+        wire: i64,
+        value: Option<serde_json::Value>,
+        properties: Option<Vec<(String, String)>>,
+    ) -> Result<(), WireError> {
+        let id = self.visible(conn, wire)?;
+        let checked =
+            declare(properties.unwrap_or_default()).map_err(|refusal| refused(wire, refusal))?;
+        let (current_path, current_access) = self
+            .backend
+            .with_tracker(|t| t.get(id).map(|v| (v.path.clone(), v.access)))
+            .unwrap_or((None, Access::ReadWrite));
+        let mode_changes = checked.path.is_some() || checked.access.is_some();
+        let access = checked.access.unwrap_or(current_access);
+        if mode_changes && let Some(path) = checked.path.as_ref().or(current_path.as_ref()) {
+            allowed(path, access).map_err(|refusal| refused(wire, refusal))?;
+        }
+        self.backend.with_tracker(|tracker| {
+            if let Some(variable) = tracker.get_mut(id) {
+                for (name, text, priority) in &checked.properties {
+                    variable.set_property(name, text, *priority);
+                }
+                if let Some(path) = checked.path.clone() {
+                    variable.path = Some(path);
+                }
+                variable.access = access;
+            }
+        });
+        if let Some(sent) = self
+            .connections
+            .get_mut(&conn)
+            .and_then(|c| c.sent.get_mut(&id))
+        {
+            for (name, text, _) in &checked.properties {
+                if text.is_empty() {
+                    sent.properties.remove(name);
+                } else {
+                    sent.properties.insert(name.clone(), text.clone());
+                }
+            }
+        }
+        if mode_changes {
+            self.backend.evaluate(id);
+        }
+        let Some(value) = value else {
+            return Ok(());
+        };
+        let (writable, inactive) = self.backend.with_tracker(|t| {
+            let writable = t
+                .get(id)
+                .is_some_and(|v| v.path.is_some() && v.access.is_writable_by_client());
+            (writable, t.inactive(id))
+        });
+        if inactive {
+            return Ok(());
+        }
+        if !writable {
+            return Err(WireError::new(
+                ErrorCode::AccessDenied,
+                Some(wire),
+                "this variable cannot be written",
+            ));
+        }
+        let written = self
+            .backend
+            .write(id, &value)
+            .map_err(|error| WireError::new(error.code, Some(wire), error.description))?;
+        if let Some(sent) = self
+            .connections
+            .get_mut(&conn)
+            .and_then(|c| c.sent.get_mut(&id))
+        {
+            sent.value = written;
+        }
+        Ok(())
+    }
+
+    fn destroy(&mut self, conn: ConnId, wire: i64) -> Result<(), WireError> {
+        if wire <= APP_VAR {
+            return Err(WireError::new(
+                ErrorCode::AccessDenied,
+                Some(wire),
+                "only a connection's own client variables can be destroyed",
+            ));
+        }
+        let Some(id) = self
+            .connections
+            .get(&conn)
+            .and_then(|c| c.client_ids.get(&wire).copied())
+        else {
+            return Ok(());
+        };
+        self.remove_variable(id);
+        Ok(())
+    }
+
+    /// Removes a variable and its subtree, telling its owner and watchers, children first.
+    pub(crate) fn remove_variable(&mut self, id: VarId) {
+        self.backend.with_tracker(|t| t.remove(id));
+        self.deliver_removals();
+    }
+
+    /// Queues a `destroy` for every removed variable to its owner and watchers (also for
+    /// removals made by Lua with `session:destroyVariable`).
+    pub(crate) fn deliver_removals(&mut self) {
+        let removed = self.backend.with_tracker(|t| t.take_removals());
+        for gone in removed {
+            for (conn, wire) in gone.notify {
+                if let Some(connection) = self.connections.get_mut(&conn) {
+                    connection.sent.remove(&gone.id);
+                    connection.client_ids.remove(&wire);
+                    connection.queue.push(Outbound::Destroy { var_id: wire });
+                }
+            }
+        }
+    }
+
+    fn watch(&mut self, conn: ConnId, wire: i64) -> Result<(), WireError> {
+        let id = self.visible(conn, wire)?;
+        let first = self.backend.with_tracker(|tracker| {
+            let Some(variable) = tracker.get_mut(id) else {
+                return false;
+            };
+            variable.dormant = false;
+            let count = variable.watched_by.entry(conn).or_insert(0);
+            *count += 1;
+            *count == 1
+        });
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            // A full update is owed: as if nothing had been received (§4.4).
+            connection.sent.insert(id, Sent::default());
+            if first && id == APP_VAR {
+                connection.viewdefs.clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn unwatch(&mut self, conn: ConnId, wire: i64) {
+        let Ok(id) = self.visible(conn, wire) else {
+            return;
+        };
+        let stopped = self.backend.with_tracker(|tracker| {
+            let Some(variable) = tracker.get_mut(id) else {
+                return false;
+            };
+            let Some(count) = variable.watched_by.get_mut(&conn) else {
+                return false;
+            };
+            *count -= 1;
+            if *count > 0 {
+                return false;
+            }
+            variable.watched_by.remove(&conn);
+            if variable.watched_by.is_empty() {
+                variable.dormant = true;
+            }
+            true
+        });
+        if stopped && let Some(connection) = self.connections.get_mut(&conn) {
+            connection.sent.remove(&id);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! `/ws/<sid>`: completing the handshake core accepted, and the task that drives the socket.
+//!
+//! The flow, when the thread that accepted the HTTP connection (A) is not the one owning the
+//! session (B); when they are the same the flow is identical, channels included:
+//!
+//! 1. A's service takes hyper's `OnUpgrade` out of the request and forwards the request to B
+//!    (see [`crate::shard`]). B's core answers `Upgrade { conn, .. }`; B registers `conn` in its
+//!    [`WsConns`](crate::ws_conns::WsConns) with the sender of a command channel, starts an
+//!    *inbox* task on its own thread, and sends A a [`Link`]: the command receiver and the
+//!    inbox sender.
+//! 2. A answers `101` ([`handshake`]) and spawns [`serve`] on its own thread: once hyper hands
+//!    over the connection, the task owns the socket. Inbound text goes into the inbox (bounded:
+//!    a busy core slows the reading of the socket down); B's inbox task passes it to core on
+//!    B's thread. Core's `WsSend`/`WsClose` go from B's output drain to the task as commands.
+//! 3. However the connection ends, the task drops the link. B's inbox task then sees its
+//!    channel close after the last text and reports the close to core, unless B already did
+//!    (a close core asked for): [`WsConns`](crate::ws_conns::WsConns) holds a connection until
+//!    it is reported, so each close reaches core exactly once. A link dropped before any task
+//!    got it (the client left during the forward) reports the same way.
+//!
+//! So B's core is only touched on B's thread, and A's socket only on A's.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::header::{CONNECTION, HeaderValue, SEC_WEBSOCKET_ACCEPT, UPGRADE};
+use http::{Response, StatusCode};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use lunette_core::ConnId;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout_at};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::ws_conns::WsCommand;
+
+/// The server pings this often (PROTOCOL §3.1) ...
+const PING_INTERVAL: Duration = Duration::from_secs(30);
+/// ... and closes a connection that has sent nothing, not even a pong, for this long.
+const SILENCE_LIMIT: Duration = Duration::from_secs(75);
+/// How long a closing connection may take to get our close frame out and be shut.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Inbound messages waiting for the owner shard before the socket stops being read.
+pub const INBOX: usize = 16;
+
+const READ_BUFFER: usize = 8 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
+/// Also the largest frame the server can send: one beyond it closes the connection (1011).
+const MAX_WRITE_BUFFER: usize = 4 * 1024 * 1024;
+
+/// The tungstenite settings of every socket, set explicitly because the defaults do not fit
+/// a server holding thousands of mostly idle connections (NOTES "WebSocket buffers"): 128 KiB
+/// read and write buffers per connection would make gigabytes, a 64 MiB message limit lets
+/// one client pin that much memory, and an unlimited write buffer never pushes back on a
+/// client that does not read. `max_message` is `--max-frame-bytes`; a single frame is held to
+/// it too, so an oversized frame is refused from its header, before its payload is read.
+pub fn config(max_message: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
+}
+
+/// What the owner shard hands the socket's task for one accepted connection.
+#[derive(Debug)]
+pub struct Link {
+    pub conn: ConnId,
+    pub commands: mpsc::UnboundedReceiver<WsCommand>,
+    pub inbox: mpsc::Sender<String>,
+}
+
+/// The `101 Switching Protocols` answering a request with this `Sec-WebSocket-Key` (no
+/// subprotocol, no extension).
+pub fn handshake(key: &HeaderValue) -> Response<Bytes> {
+    let accept = HeaderValue::try_from(derive_accept_key(key.as_bytes()))
+        .expect("base64 is a valid header value");
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    response
+}
+
+/// Drives one connection from the end of the handshake to its close; `stopping` turning true
+/// closes it with 1001.
+pub async fn serve(
+    upgrade: OnUpgrade,
+    link: Link,
+    config: WebSocketConfig,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let Link {
+        conn,
+        commands,
+        inbox,
+    } = link;
+    let upgraded = match upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(error) => {
+            tracing::debug!("{conn}: the handshake failed: {error}");
+            return;
+        }
+    };
+    let io = TokioIo::new(upgraded);
+    let mut socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+    let ending = drive(&mut socket, commands, inbox, &mut stopping).await;
+    tracing::debug!("{conn}: {ending:?}");
+    finish(&mut socket, &ending).await;
+}
+
+/// Why a connection ends, and what is left to do on its socket.
+#[derive(Debug, PartialEq)]
+enum Ending {
+    /// The peer sent a close frame.
+    PeerClosed,
+    /// We close it with this code.
+    Close(CloseCode),
+    /// The socket failed or the peer vanished: nothing left to say.
+    Gone,
+}
+
+/// Passes messages both ways until the connection ends; the link's channels are dropped on
+/// return, which tells the owner shard.
+async fn drive<S>(
+    socket: &mut WebSocketStream<S>,
+    mut commands: mpsc::UnboundedReceiver<WsCommand>,
+    inbox: mpsc::Sender<String>,
+    stopping: &mut watch::Receiver<bool>,
+) -> Ending
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut heard = Instant::now();
+    let mut pings = interval_at(heard + PING_INTERVAL, PING_INTERVAL);
+    // After a send held up by a slow peer, one ping is enough.
+    pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        let silent = heard + SILENCE_LIMIT;
+        tokio::select! {
+            message = socket.next() => {
+                heard = Instant::now();
+                match message {
+                    Some(Ok(Message::Text(text))) => {
+                        if inbox.send(text.as_str().to_owned()).await.is_err() {
+                            return Ending::Close(CloseCode::Away);
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => return Ending::Close(CloseCode::Unsupported),
+                    Some(Ok(Message::Close(_))) => return Ending::PeerClosed,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                    Some(Err(error)) => return read_failure(&error),
+                    None => return Ending::Gone,
+                }
+            }
+            command = commands.recv() => match command {
+                Some(WsCommand::Send(text)) => {
+                    if let Err(ending) = send(socket, Message::text(text), silent).await {
+                        return ending;
+                    }
+                }
+                Some(WsCommand::Close(code)) => return Ending::Close(CloseCode::from(code)),
+                // The owner shard is gone.
+                None => return Ending::Close(CloseCode::Away),
+            },
+            _ = pings.tick() => {
+                if let Err(ending) = send(socket, Message::Ping(Bytes::new()), silent).await {
+                    return ending;
+                }
+            }
+            () = sleep_until(silent) => return Ending::Close(CloseCode::Away),
+            _ = stopping.wait_for(|stop| *stop) => return Ending::Close(CloseCode::Away),
+        }
+    }
+}
+
+/// Sends one message, giving up when the peer has been silent too long (a peer that does not
+/// read blocks the send, and its pongs are not read meanwhile).
+async fn send<S>(
+    socket: &mut WebSocketStream<S>,
+    message: Message,
+    silent: Instant,
+) -> Result<(), Ending>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match timeout_at(silent, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(WsError::WriteBufferFull(_))) => {
+            tracing::warn!("an outbound frame over {MAX_WRITE_BUFFER} bytes closed its connection");
+            Err(Ending::Close(CloseCode::Error))
+        }
+        Ok(Err(_)) => Err(Ending::Gone),
+        Err(_) => Err(Ending::Close(CloseCode::Away)),
+    }
+}
+
+/// The close code for a message that could not be read (PROTOCOL §3.1).
+fn read_failure(error: &WsError) -> Ending {
+    match error {
+        WsError::Capacity(_) => Ending::Close(CloseCode::Size),
+        WsError::Utf8(_) => Ending::Close(CloseCode::Invalid),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Ending::Gone,
+        WsError::Protocol(_) => Ending::Close(CloseCode::Protocol),
+        _ => Ending::Gone,
+    }
+}
+
+/// Does what is left on the socket once the connection has ended.
+async fn finish<S>(socket: &mut WebSocketStream<S>, ending: &Ending)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match *ending {
+        Ending::PeerClosed => {
+            // Sends the close reply tungstenite queued; then ours is the first TCP close.
+            let _ = timeout_at(Instant::now() + CLOSE_GRACE, socket.flush()).await;
+        }
+        Ending::Close(code) => close(socket, code).await,
+        Ending::Gone => {}
+    }
+}
+
+/// Sends a close frame, then shuts our side and discards what the peer still sends until it
+/// closes too. Not read through tungstenite: after an oversized or broken message its reader
+/// is mid-frame. Discarding, rather than closing with unread input, avoids a TCP reset that
+/// could make the peer lose the close frame.
+async fn close<S>(socket: &mut WebSocketStream<S>, code: CloseCode)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let deadline = Instant::now() + CLOSE_GRACE;
+    let frame = CloseFrame {
+        code,
+        reason: "".into(),
+    };
+    let _ = timeout_at(deadline, socket.close(Some(frame))).await;
+    let io = socket.get_mut();
+    let _ = timeout_at(deadline, async {
+        let _ = io.shutdown().await;
+        let mut discard = [0; 4096];
+        while let Ok(1..) = io.read(&mut discard).await {}
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+//! The socket task against an in-memory client, on a paused clock: liveness, commands, closes.
+
+use std::time::Duration;
+
+use tokio::io::DuplexStream;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::task::{JoinHandle, LocalSet};
+
+use super::*;
+
+const MAX_MESSAGE: usize = 1024;
+
+type Client = WebSocketStream<DuplexStream>;
+
+/// A connection being driven, seen from the owner shard and from the client.
+struct Harness {
+    commands: mpsc::UnboundedSender<WsCommand>,
+    inbox: mpsc::Receiver<String>,
+    stop: watch::Sender<bool>,
+    client: Client,
+    task: JoinHandle<Ending>,
+}
+
+async fn connect() -> Harness {
+    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+    let (commands, command_receiver) = mpsc::unbounded_channel();
+    let (inbox_sender, inbox) = mpsc::channel(INBOX);
+    let (stop, mut stopping) = watch::channel(false);
+    let task = tokio::task::spawn_local(async move {
+        let mut socket =
+            WebSocketStream::from_raw_socket(server_io, Role::Server, Some(config(MAX_MESSAGE)))
+                .await;
+        let ending = drive(&mut socket, command_receiver, inbox_sender, &mut stopping).await;
+        finish(&mut socket, &ending).await;
+        ending
+    });
+    let client = WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
+    Harness {
+        commands,
+        inbox,
+        stop,
+        client,
+        task,
+    }
+}
+
+/// The next message the client reads, or `None` at the end of the stream.
+async fn read(client: &mut Client) -> Option<Message> {
+    match client.next().await {
+        Some(Ok(message)) => Some(message),
+        Some(Err(_)) | None => None,
+    }
+}
+
+async fn close_code(client: &mut Client) -> Option<u16> {
+    loop {
+        match read(client).await? {
+            Message::Close(frame) => return frame.map(|frame| u16::from(frame.code)),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("expected a close, got {other:?}"),
+        }
+    }
+}
+
+async fn ending(task: JoinHandle<Ending>) -> Ending {
+    task.await
+        .unwrap_or_else(|error| panic!("the socket task failed: {error}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_client_is_pinged_then_closed_with_1001() {
+    LocalSet::new()
+        .run_until(async {
+            let mut h = connect().await;
+            // The client does not read (so it sends no pong) until the server has given up on
+            // it and is closing.
+            tokio::time::sleep(SILENCE_LIMIT + Duration::from_secs(1)).await;
+            assert!(matches!(read(&mut h.client).await, Some(Message::Ping(_))));
+            assert!(matches!(read(&mut h.client).await, Some(Message::Ping(_))));
+            assert_eq!(close_code(&mut h.client).await, Some(1001));
+            assert_eq!(ending(h.task).await, Ending::Close(CloseCode::Away));
+        })
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_answering_pings_stays_connected() {
+    LocalSet::new()
+        .run_until(async {
+            let mut h = connect().await;
+            let reading = async {
+                // Reading answers each ping with a pong.
+                while let Some(message) = read(&mut h.client).await {
+                    assert!(matches!(message, Message::Ping(_)), "{message:?}");
+                }
+            };
+            let waited = tokio::time::timeout(SILENCE_LIMIT * 3, reading).await;
+            assert!(waited.is_err(), "the connection closed");
+            assert!(!h.task.is_finished());
+        })
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn text_goes_to_the_inbox_and_commands_to_the_client() {
+    LocalSet::new()
+        .run_until(async {
+            let mut h = connect().await;
+            let sent = h.client.send(Message::text(r#"{"type":"watch"}"#)).await;
+            assert!(sent.is_ok());
+            assert_eq!(h.inbox.recv().await.as_deref(), Some(r#"{"type":"watch"}"#));
+
+            let _ = h.commands.send(WsCommand::Send("[1]".into()));
+            assert_eq!(read(&mut h.client).await, Some(Message::text("[1]")));
+            let _ = h.commands.send(WsCommand::Close(4000));
+            assert_eq!(close_code(&mut h.client).await, Some(4000));
+            assert_eq!(ending(h.task).await, Ending::Close(CloseCode::from(4000)));
+            // The link is gone: that is how the owner shard learns of the close.
+            assert_eq!(h.inbox.try_recv(), Err(TryRecvError::Disconnected));
+        })
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn bad_messages_close_with_their_codes() {
+    LocalSet::new()
+        .run_until(async {
+            let cases: [(Message, u16); 2] = [
+                (Message::binary(vec![1, 2, 3]), 1003),
+                (Message::text("x".repeat(MAX_MESSAGE + 1)), 1009),
+            ];
+            for (message, code) in cases {
+                let mut h = connect().await;
+                assert!(h.client.send(message).await.is_ok());
+                assert_eq!(close_code(&mut h.client).await, Some(code));
+                assert!(matches!(ending(h.task).await, Ending::Close(_)));
+                assert_eq!(h.inbox.try_recv(), Err(TryRecvError::Disconnected));
+            }
+        })
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_closes_with_1001() {
+    LocalSet::new()
+        .run_until(async {
+            let mut h = connect().await;
+            let _ = h.stop.send(true);
+            assert_eq!(close_code(&mut h.client).await, Some(1001));
+            assert_eq!(ending(h.task).await, Ending::Close(CloseCode::Away));
+        })
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_close_is_answered() {
+    LocalSet::new()
+        .run_until(async {
+            let mut h = connect().await;
+            assert!(h.client.close(None).await.is_ok());
+            let reply = h.client.next().await;
+            assert!(matches!(reply, Some(Ok(Message::Close(_)))), "{reply:?}");
+            assert_eq!(ending(h.task).await, Ending::PeerClosed);
+        })
+        .await;
+}

@@ -1,0 +1,221 @@
+//! `/ws/<sid>` on the real binary (PROTOCOL §3.1): the handshake and its refusals, close codes,
+//! sharding, and the close on shutdown. Core does not answer frames yet, so nothing here
+//! depends on what it would reply.
+
+mod common;
+
+use std::io::ErrorKind;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{Reply, Server, read_reply, sid_of_location};
+use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::frame::coding::{Data, OpCode};
+use tungstenite::protocol::{Role, WebSocket};
+use tungstenite::{Error, Message};
+
+/// RFC 6455's example key and the accept value it must produce.
+const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+const UNKNOWN_SID: &str = "0123456789abcdef0123456789abcdef";
+
+type Socket = WebSocket<TcpStream>;
+
+fn new_session(server: &Server) -> String {
+    let root = server.get("/");
+    assert_eq!(root.status, 302);
+    sid_of_location(root.header("location").expect("Location header"))
+}
+
+/// Sends an upgrade request for `path` and reads the answer, keeping the connection.
+fn request_upgrade(server: &Server, path: &str, origin: Option<&str>) -> (Reply, TcpStream) {
+    let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
+    let mut stream = server.connect();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n",
+        server.addr
+    );
+    std::io::Write::write_all(&mut stream, request.as_bytes()).expect("write upgrade request");
+    let reply = read_reply(&mut stream);
+    (reply, stream)
+}
+
+/// Opens a WebSocket to the session, checking the `101`.
+fn open(server: &Server, sid: &str, origin: Option<&str>) -> Socket {
+    let (reply, stream) = request_upgrade(server, &format!("/ws/{sid}"), origin);
+    assert_eq!(reply.status, 101, "{}", reply.text());
+    assert_eq!(reply.header("sec-websocket-accept"), Some(ACCEPT));
+    assert!(
+        reply
+            .header("upgrade")
+            .is_some_and(|value| value.eq_ignore_ascii_case("websocket"))
+    );
+    WebSocket::from_raw_socket(stream, Role::Client, None)
+}
+
+/// Reads until the server's close frame and returns its code.
+fn close_code(socket: &mut Socket) -> Option<u16> {
+    loop {
+        match socket.read() {
+            Ok(Message::Close(frame)) => return frame.map(|frame| u16::from(frame.code)),
+            Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            Ok(other) => panic!("expected a close frame, got {other:?}"),
+            Err(error) => panic!("expected a close frame, got {error}"),
+        }
+    }
+}
+
+/// The server sends nothing within a short wait.
+fn assert_silent(socket: &mut Socket) {
+    socket
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("set read timeout");
+    match socket.read() {
+        Err(Error::Io(error))
+            if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+        other => panic!("expected no frame, got {other:?}"),
+    }
+    socket
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("set read timeout");
+}
+
+/// Closes from the client side and checks that the server answers the close.
+fn close_cleanly(mut socket: Socket) {
+    socket.close(None).expect("send close");
+    loop {
+        match socket.read() {
+            Ok(_) => {}
+            Err(Error::ConnectionClosed) => return,
+            Err(error) => panic!("expected a clean close, got {error}"),
+        }
+    }
+}
+
+#[test]
+fn refusals_unknown_session_not_an_upgrade_foreign_origin() {
+    let server = Server::start(&[]);
+    let sid = new_session(&server);
+    let (unknown, _) = request_upgrade(&server, &format!("/ws/{UNKNOWN_SID}"), None);
+    assert_eq!(unknown.status, 404);
+    assert_eq!(server.get(&format!("/ws/{sid}")).status, 400);
+    let (foreign, _) = request_upgrade(&server, &format!("/ws/{sid}"), Some("http://evil.example"));
+    assert_eq!(foreign.status, 403);
+    // A refusal leaves the session as it was.
+    close_cleanly(open(&server, &sid, None));
+}
+
+#[test]
+fn accepted_origins_none_the_same_host_and_allowed_ones() {
+    let server = Server::start(&["--allow-origin", "https://app.example"]);
+    let sid = new_session(&server);
+    let own = format!("http://{}", server.addr);
+    for origin in [None, Some(own.as_str()), Some("https://app.example")] {
+        close_cleanly(open(&server, &sid, origin));
+    }
+}
+
+#[test]
+fn the_server_sends_nothing_on_connect() {
+    let server = Server::start(&[]);
+    let sid = new_session(&server);
+    let mut socket = open(&server, &sid, None);
+    assert_silent(&mut socket);
+    close_cleanly(socket);
+}
+
+#[test]
+fn a_binary_message_closes_with_1003() {
+    let server = Server::start(&[]);
+    let sid = new_session(&server);
+    let mut socket = open(&server, &sid, None);
+    socket
+        .send(Message::binary(vec![1, 2, 3]))
+        .expect("send binary");
+    assert_eq!(close_code(&mut socket), Some(1003));
+}
+
+#[test]
+fn invalid_utf8_closes_with_1007() {
+    let server = Server::start(&[]);
+    let sid = new_session(&server);
+    let mut socket = open(&server, &sid, None);
+    let frame = Frame::message(vec![b'"', 0xff, 0xfe, b'"'], OpCode::Data(Data::Text), true);
+    socket.send(Message::Frame(frame)).expect("send bad text");
+    assert_eq!(close_code(&mut socket), Some(1007));
+}
+
+#[test]
+fn an_oversized_message_closes_with_1009_and_the_session_lives_on() {
+    let server = Server::start(&["--max-frame-bytes", "1024"]);
+    let sid = new_session(&server);
+    let mut socket = open(&server, &sid, None);
+    socket
+        .send(Message::text("x".repeat(2000)))
+        .expect("send big text");
+    assert_eq!(close_code(&mut socket), Some(1009));
+
+    // Fragments count together.
+    let mut socket = open(&server, &sid, None);
+    let first = Frame::message("x".repeat(600), OpCode::Data(Data::Text), false);
+    let second = Frame::message("x".repeat(600), OpCode::Data(Data::Continue), true);
+    socket.send(Message::Frame(first)).expect("send fragment");
+    socket.send(Message::Frame(second)).expect("send fragment");
+    assert_eq!(close_code(&mut socket), Some(1009));
+
+    assert_eq!(server.get(&format!("/{sid}")).status, 200);
+    let mut again = open(&server, &sid, None);
+    assert_silent(&mut again);
+    close_cleanly(again);
+}
+
+#[test]
+fn sessions_of_every_shard_accept_websockets() {
+    let server = Server::start(&["--shards", "2"]);
+    let sids: Vec<String> = (0..8).map(|_| new_session(&server)).collect();
+    // Connections take turns over the shards, so most of these land on a thread that is
+    // not the owner of the session.
+    let mut sockets: Vec<Socket> = sids
+        .iter()
+        .flat_map(|sid| [open(&server, sid, None), open(&server, sid, None)])
+        .collect();
+    for socket in &mut sockets {
+        assert_silent(socket);
+    }
+    for socket in sockets {
+        close_cleanly(socket);
+    }
+    for sid in &sids {
+        assert_eq!(server.get(&format!("/{sid}")).status, 200);
+    }
+}
+
+#[test]
+fn sigterm_closes_open_websockets_with_1001_and_exits_0() {
+    let mut server = Server::start(&["--shards", "2"]);
+    let mut sockets: Vec<Socket> = (0..4)
+        .map(|_| new_session(&server))
+        .map(|sid| open(&server, &sid, None))
+        .collect();
+    let start = Instant::now();
+    server.signal("TERM");
+    for socket in &mut sockets {
+        assert_eq!(close_code(socket), Some(1001));
+        // The close handshake completes: the reply goes out and the server ends the TCP stream.
+        assert!(matches!(socket.read(), Err(Error::ConnectionClosed)));
+    }
+    assert_eq!(server.wait().code(), Some(0));
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    // Each close reached core once: a second report would be refused and logged.
+    std::thread::sleep(Duration::from_millis(100));
+    let stderr = server.stderr();
+    assert!(!stderr.contains("core refused"), "{stderr}");
+    assert!(!stderr.contains("still open"), "{stderr}");
+}

@@ -1,0 +1,91 @@
+//! The cost of one update cycle with 10,000 watched variables in one session, when nothing
+//! changed and when one value changed (PROTOCOL §4.5). Run with
+//! `cargo bench -p lunette-test --bench update_cycle`.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::Request;
+use lunette_core::{Config, ConnId, Core, HttpReply, SeededIds, Site};
+
+const VARIABLES: usize = 10_000;
+const ROUNDS: u32 = 50;
+
+const APP: &str = r#"
+local items = {}
+for i = 1, 10000 do items[i] = { name = "item " .. i } end
+local app = { type = "App", items = items, tick = 0 }
+function app:touch() self.tick = self.tick + 1; items[1].name = "item 1 #" .. self.tick end
+session:createAppVariable(app)
+"#;
+
+fn main() {
+    let mut site = Site::new();
+    site.insert("lua/main.lua", Bytes::from_static(APP.as_bytes()));
+    let start = Instant::now();
+    let mut core = Core::new(Config::default(), site, Box::new(SeededIds::new(1)), start);
+    let mut now = start;
+    let sid = match core.handle_http(now, Request::get("/").body(Bytes::new()).expect("request")) {
+        Ok(HttpReply::Respond(response)) => response.headers()["location"]
+            .to_str()
+            .expect("location")
+            .trim_start_matches('/')
+            .to_owned(),
+        other => panic!("GET / should redirect: {other:?}"),
+    };
+    let upgrade = Request::get(format!("/ws/{sid}"))
+        .header("upgrade", "websocket")
+        .header("connection", "upgrade")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("sec-websocket-version", "13")
+        .body(Bytes::new())
+        .expect("request");
+    let conn = match core.handle_http(now, upgrade) {
+        Ok(HttpReply::Upgrade { conn, .. }) => conn,
+        other => panic!("upgrade refused: {other:?}"),
+    };
+    let mut creates = Vec::with_capacity(VARIABLES + 2);
+    for i in 0..VARIABLES {
+        creates.push(format!(
+            r#"{{"type":"create","data":{{"id":{},"parentId":1,"properties":{{"path":"items.{i}.name","access":"r"}}}}}}"#,
+            i + 2
+        ));
+    }
+    let action = VARIABLES + 2;
+    creates.push(format!(
+        r#"{{"type":"create","data":{{"id":{action},"parentId":1,"properties":{{"path":"touch()","access":"action"}}}}}}"#
+    ));
+    send(
+        &mut core,
+        now,
+        conn,
+        &format!(r#"{{"userEvent":true,"messages":[{}]}}"#, creates.join(",")),
+    );
+
+    let nothing = r#"{"userEvent":true,"messages":[]}"#;
+    let one = format!(
+        r#"{{"userEvent":true,"messages":[{{"type":"update","data":{{"varId":{action},"value":null}}}}]}}"#
+    );
+    let mut unchanged = Duration::ZERO;
+    let mut changed = Duration::ZERO;
+    for _ in 0..ROUNDS {
+        now += Duration::from_millis(20);
+        unchanged += send(&mut core, now, conn, nothing);
+        now += Duration::from_millis(20);
+        changed += send(&mut core, now, conn, &one);
+    }
+    println!(
+        "update cycle with {VARIABLES} watched variables: nothing changed {:.3} ms, one changed {:.3} ms (mean of {ROUNDS})",
+        unchanged.as_secs_f64() * 1e3 / f64::from(ROUNDS),
+        changed.as_secs_f64() * 1e3 / f64::from(ROUNDS),
+    );
+}
+
+/// One frame in, everything out; returns how long core took.
+fn send(core: &mut Core, now: Instant, conn: ConnId, text: &str) -> Duration {
+    let began = Instant::now();
+    core.handle_ws_text(now, conn, text)
+        .expect("open connection");
+    while core.poll_output().is_some() {}
+    began.elapsed()
+}

@@ -1,0 +1,406 @@
+//! Inbound frames, error replies and the shape of outbound frames (PROTOCOL §3.2–§3.4, §4.6;
+//! checklist items 19–26).
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const APP: &str = r#"
+app = {type = "App", name = "Ada", city = "Paris"}
+session:createAppVariable(app)
+"#;
+
+fn create_name(id: i64) -> serde_json::Value {
+    create(id, 1, json!({"path": "name", "elementId": "ui-1"}))
+}
+
+const NAME_2: &str = r#"{"type":"update","data":{"varId":2,"value":"Ada"}}"#;
+
+#[test]
+fn a_batch_object_is_accepted() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[create_name(2)]));
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2]);
+}
+
+#[test]
+fn a_batch_without_user_event_is_accepted() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &json!({"messages": [create_name(2)]}).to_string());
+    assert!(h.frames(tab).is_empty(), "userEvent defaults to false");
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2]);
+}
+
+#[test]
+fn a_single_message_object_is_accepted() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &create_name(2).to_string());
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2]);
+}
+
+#[test]
+fn a_bare_array_of_messages_is_accepted() {
+    let (mut h, _sid, tab) = open(APP);
+    let list = json!([create_name(2), bind(3, 1, "city", "r")]);
+    h.send(tab, &list.to_string());
+    h.advance(FLUSH);
+    assert_eq!(
+        h.frames(tab),
+        [
+            r#"[{"type":"update","data":{"varId":2,"value":"Ada"}},{"type":"update","data":{"varId":3,"value":"Paris"}}]"#
+        ]
+    );
+}
+
+#[test]
+fn a_single_message_is_never_a_user_event() {
+    let (mut h, _sid, tab) = open(APP);
+    let mut message = create_name(2);
+    message["userEvent"] = json!(true);
+    h.send(tab, &message.to_string());
+    assert!(h.frames(tab).is_empty(), "not answered within the step");
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2]);
+}
+
+#[test]
+fn a_bare_array_is_never_a_user_event() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &json!([create_name(2)]).to_string());
+    assert!(h.frames(tab).is_empty(), "not answered within the step");
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2]);
+}
+
+#[test]
+fn invalid_json_yields_one_bad_json_error_and_the_connection_stays_open() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, r#"{"userEvent":false,"messages":[{"type":"create""#);
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("bad-json".to_owned(), None));
+    assert_eq!(h.close_code(tab), None, "the connection stays open");
+    h.send(tab, &batch(&[create_name(2)]));
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2], "the next frame runs");
+}
+
+#[test]
+fn a_frame_of_another_top_level_value_is_one_bad_message() {
+    let (mut h, _sid, tab) = open(APP);
+    for text in ["42", r#""create""#, "null", "true"] {
+        h.send(tab, text);
+        h.advance(FLUSH);
+        assert_eq!(
+            only_error(&mut h, tab),
+            ("bad-message".to_owned(), None),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_non_boolean_user_event_is_one_bad_message_and_nothing_of_the_frame_runs() {
+    let (mut h, sid, tab) = open(APP);
+    let frame = json!({"userEvent": "yes", "messages": [create_name(2)]});
+    h.send(tab, &frame.to_string());
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), None));
+    assert_eq!(variable_ids(&mut h, &sid), [1], "the create did not run");
+}
+
+#[test]
+fn a_non_array_messages_is_one_bad_message_and_nothing_of_the_frame_runs() {
+    let (mut h, sid, tab) = open(APP);
+    let frame = json!({"userEvent": true, "messages": {"0": create_name(2)}});
+    h.send(tab, &frame.to_string());
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), None));
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+}
+
+#[test]
+fn an_unknown_type_yields_unknown_type_and_the_next_message_still_runs() {
+    let (mut h, _sid, tab) = open(APP);
+    let unknown = json!({"type": "frobnicate", "data": {"varId": 1}});
+    h.send(tab, &batch(&[unknown, create_name(2)]));
+    h.advance(FLUSH);
+    let received = one_frame(&mut h, tab);
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert_eq!(received[0], value_update(2, json!("Ada")));
+    assert_eq!(error_of(&received[1]).0, "unknown-type");
+}
+
+#[test]
+fn a_failing_message_does_not_stop_the_next_ones() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(
+        tab,
+        &batch(&[
+            json!("not a message"),
+            json!({"type": "watch"}),
+            json!({"type": 7, "data": {}}),
+            create_name(2),
+        ]),
+    );
+    h.advance(FLUSH);
+    let received = one_frame(&mut h, tab);
+    assert_eq!(received.len(), 4, "{received:?}");
+    assert_eq!(received[0], value_update(2, json!("Ada")));
+    for error in &received[1..] {
+        assert_eq!(error_of(error).0, "bad-message");
+    }
+}
+
+#[test]
+fn create_without_id_is_bad_message_and_creates_nothing() {
+    let (mut h, sid, tab) = open(APP);
+    let message =
+        json!({"type": "create", "data": {"parentId": 1, "properties": {"path": "name"}}});
+    h.send(tab, &batch(&[message]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab).0, "bad-message");
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+}
+
+#[test]
+fn create_with_a_non_string_property_is_bad_message_and_creates_nothing() {
+    let (mut h, sid, tab) = open(APP);
+    let message = create(2, 1, json!({"path": "name", "elementId": 12}));
+    h.send(tab, &batch(&[message]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), Some(2)));
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+    h.send(tab, &batch(&[create_name(2)]));
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2], "id 2 is still free");
+}
+
+#[test]
+fn create_without_path_is_bad_message_and_creates_nothing() {
+    let (mut h, sid, tab) = open(APP);
+    for properties in [json!({"access": "r"}), json!({"path": ""}), json!({})] {
+        h.send(tab, &batch(&[create(2, 1, properties.clone())]));
+        h.advance(FLUSH);
+        assert_eq!(
+            only_error(&mut h, tab),
+            ("bad-message".to_owned(), Some(2)),
+            "{properties}"
+        );
+    }
+    let no_properties = json!({"type": "create", "data": {"id": 2, "parentId": 1}});
+    h.send(tab, &batch(&[no_properties]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), Some(2)));
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+}
+
+#[test]
+fn create_with_an_invalid_access_is_bad_message_and_creates_nothing() {
+    let (mut h, sid, tab) = open(APP);
+    h.send(tab, &batch(&[bind(2, 1, "name", "read")]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), Some(2)));
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+}
+
+#[test]
+fn create_with_an_unparsable_path_is_path_failure_and_creates_nothing() {
+    let (mut h, sid, tab) = open(APP);
+    for path in ["a..b", "name.", "f(", "g(x)"] {
+        h.send(tab, &batch(&[bind(2, 1, path, "r")]));
+        h.advance(FLUSH);
+        assert_eq!(
+            only_error(&mut h, tab),
+            ("path-failure".to_owned(), Some(2)),
+            "{path}"
+        );
+    }
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+}
+
+#[test]
+fn update_of_an_unknown_id_is_not_found_with_that_var_id() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[write(9, json!("x"))]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("not-found".to_owned(), Some(9)));
+    h.send(tab, &batch(&[set_properties(-3, json!({"a": "b"}))]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("not-found".to_owned(), Some(-3)));
+}
+
+#[test]
+fn watch_of_an_unknown_id_is_not_found_with_that_var_id() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[watch(9)]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("not-found".to_owned(), Some(9)));
+    h.send(tab, &batch(&[watch(-1)]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("not-found".to_owned(), Some(-1)));
+}
+
+#[test]
+fn another_tabs_client_variable_is_not_found() {
+    let (mut h, sid, first) = open(APP);
+    let second = tab(&mut h, &sid);
+    h.send(first, &batch(&[create_name(2)]));
+    h.advance(FLUSH);
+    assert_eq!(h.frames(first), [NAME_2]);
+    h.send(second, &batch(&[watch(2)]));
+    h.advance(FLUSH);
+    assert_eq!(
+        only_error(&mut h, second),
+        ("not-found".to_owned(), Some(2))
+    );
+    h.send(second, &batch(&[write(2, json!("Bob"))]));
+    h.advance(FLUSH);
+    assert_eq!(
+        only_error(&mut h, second),
+        ("not-found".to_owned(), Some(2))
+    );
+    assert!(
+        h.frames(first).is_empty(),
+        "the first tab's variable is untouched"
+    );
+}
+
+#[test]
+fn create_under_an_unknown_parent_is_not_found_and_creates_nothing() {
+    let (mut h, sid, tab) = open(APP);
+    h.send(tab, &batch(&[bind(2, 7, "name", "r")]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab).0, "not-found");
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+}
+
+#[test]
+fn create_reusing_a_live_id_is_duplicate_id() {
+    let (mut h, sid, tab) = open(APP);
+    h.send(tab, &batch(&[create_name(2)]));
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2]);
+    h.send(tab, &batch(&[bind(2, 1, "city", "r")]));
+    h.advance(FLUSH);
+    assert_eq!(
+        only_error(&mut h, tab),
+        ("duplicate-id".to_owned(), Some(2))
+    );
+    let variables = h.variables(&sid);
+    assert_eq!(variables.as_array().map(Vec::len), Some(2));
+    assert_eq!(variables[1]["path"], "name", "the first variable 2 stays");
+}
+
+#[test]
+fn create_with_id_1_is_duplicate_id() {
+    let (mut h, sid, tab) = open(APP);
+    h.send(tab, &batch(&[bind(1, 1, "name", "r")]));
+    h.advance(FLUSH);
+    assert_eq!(
+        only_error(&mut h, tab),
+        ("duplicate-id".to_owned(), Some(1))
+    );
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+}
+
+#[test]
+fn errors_leave_in_the_same_flush_as_the_other_replies() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[create_name(2), write(9, json!("x"))]));
+    h.advance(ms(9));
+    assert!(h.frames(tab).is_empty());
+    h.advance(ms(1));
+    let received = one_frame(&mut h, tab);
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert_eq!(received[0], value_update(2, json!("Ada")));
+    assert_eq!(error_of(&received[1]), ("not-found".to_owned(), Some(9)));
+}
+
+#[test]
+fn an_error_alone_leaves_10ms_after_its_frame() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[watch(9)]));
+    h.advance(ms(9));
+    assert!(h.frames(tab).is_empty());
+    h.advance(ms(1));
+    assert_eq!(only_error(&mut h, tab), ("not-found".to_owned(), Some(9)));
+}
+
+#[test]
+fn errors_of_a_user_event_leave_within_its_step() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &user_batch(&[create_name(2), write(9, json!("x"))]));
+    let received = one_frame(&mut h, tab);
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert_eq!(received[0], value_update(2, json!("Ada")));
+    assert_eq!(error_of(&received[1]), ("not-found".to_owned(), Some(9)));
+}
+
+#[test]
+fn destroys_and_errors_leave_in_the_order_they_arose() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[create_name(2), bind(3, 1, "city", "r")]));
+    h.advance(FLUSH);
+    h.frames(tab);
+    h.send(
+        tab,
+        &batch(&[write(9, json!("x")), destroy(2), watch(8), destroy(3)]),
+    );
+    h.advance(FLUSH);
+    let received = one_frame(&mut h, tab);
+    let kinds: Vec<(String, i64)> = received
+        .iter()
+        .map(|m| {
+            (
+                m["type"].as_str().unwrap_or_default().to_owned(),
+                m["data"]["varId"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected = [("error", 9), ("destroy", 2), ("error", 8), ("destroy", 3)];
+    assert_eq!(
+        kinds,
+        expected.map(|(kind, id)| (kind.to_owned(), id)),
+        "{received:?}"
+    );
+}
+
+#[test]
+fn one_pending_message_is_sent_as_an_object() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[create_name(2)]));
+    h.advance(FLUSH);
+    let frames = h.frames(tab);
+    assert_eq!(frames.len(), 1);
+    assert!(frames[0].starts_with('{'), "{frames:?}");
+}
+
+#[test]
+fn several_pending_messages_are_sent_as_one_array() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[create_name(2)]));
+    h.advance(ms(5));
+    h.send(tab, &batch(&[bind(3, 1, "city", "r")]));
+    h.advance(ms(5));
+    assert_eq!(
+        h.frames(tab),
+        [
+            r#"[{"type":"update","data":{"varId":2,"value":"Ada"}},{"type":"update","data":{"varId":3,"value":"Paris"}}]"#
+        ]
+    );
+}
+
+#[test]
+fn nothing_pending_sends_no_frame() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[]));
+    h.send(tab, &batch(&[unwatch(5), destroy(6)]));
+    h.send(tab, &batch(&[bind(2, 1, "missing", "r")]));
+    h.send(tab, &user_batch(&[]));
+    h.advance(ms(1000));
+    assert!(h.frames(tab).is_empty(), "never an empty array");
+}
