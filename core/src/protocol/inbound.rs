@@ -105,6 +105,7 @@ pub(crate) enum Message {
     Unwatch { var_id: i64 },
 }
 
+#[cfg(test)]
 impl Message {
     /// The wire id the message is about: the new id of a `create`, else `varId`.
     pub(crate) fn var_id(&self) -> i64 {

@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use super::{ErrorCode, Frame, Message, WireError, parse_frame, parse_message};
+use super::inbound::Frame;
+use super::{ErrorCode, Message, WireError, parse_frame, parse_message};
 
 fn frame(text: &str) -> Frame {
     parse_frame(text).unwrap_or_else(|error| panic!("{text}: {error}"))

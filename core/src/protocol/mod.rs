@@ -14,9 +14,6 @@
 //! Errors of either side travel as a [`WireError`] (code of §3.4, optional wire id,
 //! description), which converts into an [`Outbound::Error`].
 
-// Nothing calls into this module yet: the WebSocket endpoint (issue 3) will.
-#![allow(dead_code)]
-
 mod error;
 mod inbound;
 #[cfg(test)]
@@ -25,10 +22,6 @@ mod outbound;
 #[cfg(test)]
 mod proptests;
 
-// Unused until then too; `unused_imports` is allowed here only, not module-wide.
-#[allow(unused_imports)]
 pub(crate) use error::{ErrorCode, WireError};
-#[allow(unused_imports)]
-pub(crate) use inbound::{Frame, Message, parse_frame, parse_message};
-#[allow(unused_imports)]
+pub(crate) use inbound::{Message, parse_frame, parse_message};
 pub(crate) use outbound::{Outbound, encode_frame, viewdefs_message};

@@ -4,8 +4,9 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
+use super::inbound::Frame;
 use super::{
-    ErrorCode, Frame, Message, Outbound, encode_frame, parse_frame, parse_message, viewdefs_message,
+    ErrorCode, Message, Outbound, encode_frame, parse_frame, parse_message, viewdefs_message,
 };
 
 /// Member names and strings the protocol gives meaning to, so that generated values hit the

@@ -1,9 +1,6 @@
 //! Access modes (PROTOCOL §5.2): whether a variable is evaluated, whether a client may write
 //! it, and which path endings each mode accepts.
 
-// Nothing uses this yet: the variable protocol (issue 3) will.
-#![allow(dead_code)]
-
 use super::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,6 @@
 //!
 //! Only the syntax lives here; navigating Lua values along a path is the tracker's job.
 
-// Nothing uses this yet: the variable protocol (issue 3) will.
-#![allow(dead_code)]
-
 use std::fmt;
 
 /// One step of a path.

@@ -1,9 +1,6 @@
 //! Property names and priorities (PROTOCOL §5.4), and the query of a `path` property
 //! (§4.2 step 2).
 
-// Nothing uses this yet: the variable protocol (issue 3) will.
-#![allow(dead_code)]
-
 /// The order in which a flush sends updates: high, then medium, then low.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Priority {
