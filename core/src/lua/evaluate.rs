@@ -42,6 +42,16 @@ impl From<JsonError> for VarError {
     }
 }
 
+/// Where a variable's value comes from.
+enum Source {
+    /// A value holder (variable 1, a server variable made with a value).
+    Held(Value),
+    /// A path read from this start value.
+    Path(Value, std::rc::Rc<crate::tracker::path::Path>),
+    /// A path with more `..` than the variable has ancestors.
+    AboveRoot,
+}
+
 impl LuaBackend {
     /// One detection walk over the variables not suspended, in tree order. Returns whether
     /// any value, property or error state changed.
@@ -58,36 +68,50 @@ impl LuaBackend {
     /// value, a value holder re-encodes what it holds; `w` and `action` variables are not
     /// read. Returns whether its value JSON, `type` or error state changed.
     pub(crate) fn evaluate(&mut self, id: VarId) -> bool {
-        let Some(input) = self.host(|h| {
+        let Some((source, settled)) = self.host(|h| {
             let variable = h.tracker.get(id)?;
             if !variable.access.is_readable() {
                 return None;
             }
-            Some(match &variable.path {
-                None => Ok(variable.value.clone()),
+            let source = match &variable.path {
+                None => Source::Held(variable.value.clone()),
                 Some(path) => match h.tracker.start_of(id, path.up) {
-                    Some(start) => Err(Some((
+                    Some(start) => Source::Path(
                         h.tracker
                             .get(start)
                             .map(|s| s.navigation())
                             .unwrap_or(Value::Nil),
                         path.clone(),
-                    ))),
-                    None => Err(None),
+                    ),
+                    None => Source::AboveRoot,
                 },
-            })
+            };
+            // A scalar read back equal to the last good one, with no error or wrapper to
+            // refresh, changes nothing: its JSON need not be made again.
+            let settled = (variable.error.is_none()
+                && variable.json.is_some()
+                && variable.wrapper.is_none()
+                && variable.property("wrapper").is_none()
+                && !matches!(variable.value, Value::Table(_)))
+            .then(|| variable.value.clone());
+            Some((source, settled))
         }) else {
             return false;
         };
         self.budget.reset();
-        let read = match input {
-            Ok(held) => Ok(held),
-            Err(Some((start, path))) => resolve::read(&start, &path).map_err(VarError::from),
-            Err(None) => Err(VarError {
+        let read = match source {
+            Source::Held(held) => Ok(held),
+            Source::Path(start, path) => resolve::read(&start, &path).map_err(VarError::from),
+            Source::AboveRoot => Err(VarError {
                 code: ErrorCode::PathFailure,
                 description: "the path goes above the root of the variable tree".into(),
             }),
         };
+        if let (Ok(value), Some(previous)) = (&read, &settled)
+            && value == previous
+        {
+            return false;
+        }
         let outcome = read.and_then(|value| {
             let json = value_json(&value, &mut self.objects)?;
             let wrapper = self.refresh_wrapper(id, &value, &json);
@@ -115,8 +139,12 @@ impl LuaBackend {
                 Ok((value, json, type_name, wrapper)) => {
                     variable.wrapper = wrapper;
                     let mut changed = variable.error.take().is_some();
+                    if changed {
+                        variable.version += 1;
+                    }
                     if variable.json.as_deref() != Some(json.as_str()) {
                         variable.json = Some(json);
+                        variable.version += 1;
                         changed = true;
                     }
                     variable.value = value;
@@ -127,6 +155,9 @@ impl LuaBackend {
                 }
                 Err(error) => {
                     let changed = variable.error.as_ref() != Some(&error);
+                    if changed {
+                        variable.version += 1;
+                    }
                     variable.error = Some(error);
                     changed
                 }

@@ -85,7 +85,7 @@ fn create_variable(
         }
         let id = h.tracker.add_server(parent);
         if let Some(variable) = h.tracker.get_mut(id) {
-            variable.path = path;
+            variable.path = path.map(std::rc::Rc::new);
             variable.access = declared.access.unwrap_or(Access::ReadWrite);
             variable.value = object.clone();
             for (name, text, priority) in &declared.properties {

@@ -13,6 +13,8 @@ pub(crate) struct Sent {
     pub(crate) properties: BTreeMap<String, String>,
     /// The error it was told about and that still stands.
     pub(crate) error: Option<VarError>,
+    /// The variable's version this record matches; 0 for none.
+    pub(crate) version: u64,
 }
 
 pub(crate) struct Connection {

@@ -44,6 +44,10 @@ pub(crate) fn outbound(
             continue;
         }
         let sent = connection.sent.entry(variable.id).or_default();
+        if sent.version == variable.version {
+            continue;
+        }
+        sent.version = variable.version;
         if let Some(diff) = diff(variable, sent) {
             diff.record(sent);
             diffs.push(diff);

@@ -101,7 +101,7 @@ impl Session {
         let id = self.backend.with_tracker(|tracker| {
             let id = tracker.add_client(parent, (conn, wire));
             if let Some(variable) = tracker.get_mut(id) {
-                variable.path = Some(path);
+                variable.path = Some(std::rc::Rc::new(path));
                 variable.access = access;
                 for (name, text, priority) in &checked.properties {
                     variable.set_property(name, text, *priority);
@@ -150,7 +150,7 @@ impl Session {
             .unwrap_or((None, Access::ReadWrite));
         let mode_changes = checked.path.is_some() || checked.access.is_some();
         let access = checked.access.unwrap_or(current_access);
-        if mode_changes && let Some(path) = checked.path.as_ref().or(current_path.as_ref()) {
+        if mode_changes && let Some(path) = checked.path.as_ref().or(current_path.as_deref()) {
             allowed(path, access).map_err(|refusal| refused(wire, refusal))?;
         }
         self.backend.with_tracker(|tracker| {
@@ -159,7 +159,7 @@ impl Session {
                     variable.set_property(name, text, *priority);
                 }
                 if let Some(path) = checked.path.clone() {
-                    variable.path = Some(path);
+                    variable.path = Some(std::rc::Rc::new(path));
                 }
                 variable.access = access;
             }
@@ -209,6 +209,9 @@ impl Session {
             .and_then(|c| c.sent.get_mut(&id))
         {
             sent.value = written;
+            // Compare at the next flush even if the variable does not change: the app may have
+            // kept its old value, which the writer no longer shows.
+            sent.version = 0;
         }
         Ok(())
     }

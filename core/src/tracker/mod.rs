@@ -10,6 +10,7 @@ pub(crate) mod property;
 pub(crate) mod value_json;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use mlua::Value;
 
@@ -56,7 +57,8 @@ pub(crate) struct Variable {
     pub(crate) parent: Option<VarId>,
     pub(crate) children: Vec<VarId>,
     /// `None` for variables that hold a value instead (variable 1, Lua-made holders).
-    pub(crate) path: Option<Path>,
+    /// Shared, so that evaluation can hold it while Lua runs without copying it.
+    pub(crate) path: Option<Rc<Path>>,
     pub(crate) access: Access,
     /// Non-empty properties; setting one to `""` removes it.
     pub(crate) properties: BTreeMap<String, Property>,
@@ -72,6 +74,9 @@ pub(crate) struct Variable {
     pub(crate) watched_by: BTreeMap<ConnId, u32>,
     /// Unwatched down to zero: skipped with its subtree until watched again.
     pub(crate) dormant: bool,
+    /// Bumped whenever what a watcher is sent may change (value JSON, a property, the error
+    /// state), so that a flush can skip the variables a connection is up to date with.
+    pub(crate) version: u64,
 }
 
 impl Variable {
@@ -90,6 +95,7 @@ impl Variable {
             owner: None,
             watched_by: BTreeMap::new(),
             dormant: false,
+            version: 1,
         }
     }
 
@@ -107,14 +113,19 @@ impl Variable {
 
     /// Sets (or with `""` removes) a property; returns whether it changed.
     pub(crate) fn set_property(&mut self, name: &str, text: &str, priority: Priority) -> bool {
-        if text.is_empty() {
-            return self.properties.remove(name).is_some();
-        }
-        let property = Property {
-            text: text.to_owned(),
-            priority,
+        let changed = if text.is_empty() {
+            self.properties.remove(name).is_some()
+        } else {
+            let property = Property {
+                text: text.to_owned(),
+                priority,
+            };
+            self.properties.insert(name.to_owned(), property.clone()) != Some(property)
         };
-        self.properties.insert(name.to_owned(), property.clone()) != Some(property)
+        if changed {
+            self.version += 1;
+        }
+        changed
     }
 
     /// The id `conn` knows this variable by.

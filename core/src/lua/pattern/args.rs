@@ -66,7 +66,7 @@ pub(super) fn type_error(call: &Call, args: &MultiValue, n: usize, expected: &st
 pub(super) fn arg_error(call: &Call, n: usize, detail: &str) -> mlua::Error {
     let (name, how) = call
         .lua
-        .inspect_stack(call.level - 1, |frame| {
+        .inspect_stack(0, |frame| {
             let names = frame.names();
             (names.name.map(|name| name.into_owned()), names.name_what)
         })

@@ -123,18 +123,22 @@ pub(crate) fn single(pattern: &[u8], at: usize) -> Result<(Single, usize), Malfo
             Some(&x) => Ok((escape(x), at + 2)),
             None => Err(Malformed::EndsWithEscape),
         },
-        b'[' => {
-            let end = set_end(pattern, at)?;
-            Ok((Single::Set(bracket(&pattern[at + 1..end - 1])), end))
-        }
+        b'[' => set_at(pattern, at).map(|(set, end)| (Single::Set(set), end)),
         byte => Ok((Single::Byte(byte), at + 1)),
     }
+}
+
+/// Reads the `[...]` set that opens at `pattern[open]` and returns it with the index just past
+/// its `]`.
+pub(crate) fn set_at(pattern: &[u8], open: usize) -> Result<(ByteSet, usize), Malformed> {
+    let end = set_end(pattern, open)?;
+    Ok((bracket(&pattern[open + 1..end - 1]), end))
 }
 
 /// The index just past the `]` that closes the set opening at `pattern[open]`. The first
 /// member (after an optional `^`) is never the closing bracket, so `[]]` is the set of `]`; a
 /// `%` escapes the byte after it.
-pub(crate) fn set_end(pattern: &[u8], open: usize) -> Result<usize, Malformed> {
+fn set_end(pattern: &[u8], open: usize) -> Result<usize, Malformed> {
     let mut at = open + 1;
     if pattern.get(at) == Some(&b'^') {
         at += 1;

@@ -201,10 +201,7 @@ impl Program {
                     if pattern.get(at + 2) != Some(&b'[') {
                         return Err(Malformed::FrontierBracket.into());
                     }
-                    let (set, end) = match class::single(pattern, at + 2)? {
-                        (Single::Set(set), end) => (set, end),
-                        (Single::Byte(_), _) => unreachable!("a '[' always reads as a set"),
-                    };
+                    let (set, end) = class::set_at(pattern, at + 2)?;
                     self.items.push(Item::Frontier(set));
                     end
                 }
@@ -233,7 +230,7 @@ impl Program {
                 self.text.push(byte);
                 let len = self.text.len();
                 match self.items.last_mut() {
-                    Some(Item::Text { end, .. }) if *end == len - 1 => *end = len,
+                    Some(Item::Text { end, .. }) => *end = len,
                     _ => self.items.push(Item::Text {
                         start: len - 1,
                         end: len,
@@ -247,9 +244,6 @@ impl Program {
             }),
             (Single::Set(set), _) => self.items.push(Item::Class { set, repeat }),
         }
-        if repeat == Repeat::Once {
-            return Ok(end);
-        }
-        Ok(end + 1)
+        Ok(if repeat == Repeat::Once { end } else { end + 1 })
     }
 }

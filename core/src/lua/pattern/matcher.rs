@@ -151,9 +151,7 @@ impl<'a, M: Meter> Matcher<'a, M> {
         mut pc: usize,
         mut depth: usize,
     ) -> Result<Option<usize>, Failure> {
-        if depth > MAX_DEPTH {
-            return Err(Failure::Pattern(Malformed::TooComplex));
-        }
+        nest(depth)?;
         let program = self.program;
         loop {
             self.charge(1)?;
@@ -205,11 +203,13 @@ impl<'a, M: Meter> Matcher<'a, M> {
                 },
                 Item::Open(index) | Item::Position(index) => {
                     self.spans[index].0 = at;
-                    depth = deeper(depth)?;
+                    depth += 1;
+                    nest(depth)?;
                 }
                 Item::Close(index) => {
                     self.spans[index].1 = at;
-                    depth = deeper(depth)?;
+                    depth += 1;
+                    nest(depth)?;
                 }
                 Item::Balance(open, close) => match self.balance(at, open, close)? {
                     Some(end) => at = end,
@@ -261,7 +261,8 @@ impl<'a, M: Meter> Matcher<'a, M> {
         depth: usize,
     ) -> Result<Option<usize>, Failure> {
         if pc == self.program.items.len() {
-            deeper(depth - 1)?;
+            // Nothing follows: the longest run is the match.
+            nest(depth)?;
             return Ok(Some(at + count));
         }
         for end in (at..=at + count).rev() {
@@ -314,10 +315,10 @@ impl<'a, M: Meter> Matcher<'a, M> {
     }
 }
 
-/// One level deeper, or "pattern too complex".
-fn deeper(depth: usize) -> Result<usize, Failure> {
-    if depth >= MAX_DEPTH {
+/// Whether matching may go on `depth` levels deep; beyond that the pattern is too complex.
+fn nest(depth: usize) -> Result<(), Failure> {
+    if depth > MAX_DEPTH {
         return Err(Failure::Pattern(Malformed::TooComplex));
     }
-    Ok(depth + 1)
+    Ok(())
 }

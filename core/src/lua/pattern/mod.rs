@@ -34,7 +34,7 @@ const SMALL_PATTERN: usize = 1024;
 
 /// A `gmatch` iterator keeps its compiled pattern when it is at most this big; a bigger one is
 /// compiled again on each step, so that iterators cannot hold much memory Lua does not count.
-const KEPT_PROGRAM_BYTES: usize = 1024;
+const KEPT_PROGRAM_BYTES: usize = 512;
 
 /// Adds `find`, `match`, `gmatch` and `gsub` to the primitives `lua/sandbox.lua` receives.
 /// `memory` is the session's `--lua-memory`: work buffers outside the Lua heap stay within it.
@@ -54,7 +54,7 @@ pub(crate) fn add_primitives(
     for (name, body) in functions {
         let budget = Rc::clone(budget);
         let function = lua.create_function(move |lua, args: MultiValue| {
-            body(&Call::new(lua, &budget, memory, name, 1), args)
+            body(&Call::new(lua, &budget, memory, name), args)
         })?;
         primitives.raw_set(name, function)?;
     }
@@ -62,36 +62,30 @@ pub(crate) fn add_primitives(
 }
 
 /// One call of a pattern function.
-pub(crate) struct Call<'l> {
+struct Call<'l> {
     lua: &'l Lua,
     budget: &'l Rc<Budget>,
+    /// The session's `--lua-memory`.
     memory: usize,
+    /// The function's name in `string`, for argument errors.
     name: &'static str,
-    /// Stack level of the script code that made the call, seen from the Rust function.
-    level: usize,
 }
 
 impl<'l> Call<'l> {
-    fn new(
-        lua: &'l Lua,
-        budget: &'l Rc<Budget>,
-        memory: usize,
-        name: &'static str,
-        level: usize,
-    ) -> Self {
+    fn new(lua: &'l Lua, budget: &'l Rc<Budget>, memory: usize, name: &'static str) -> Self {
         Self {
             lua,
             budget,
             memory,
             name,
-            level,
         }
     }
 
-    /// `chunk:line: ` of the calling script code, as `luaL_where(L, 1)` gives it.
+    /// `chunk:line: ` of the script code that made the call (stack level 1, level 0 being
+    /// the Rust function), as `luaL_where(L, 1)` gives it.
     fn place(&self) -> String {
         self.lua
-            .inspect_stack(self.level, |frame| {
+            .inspect_stack(1, |frame| {
                 let line = frame.current_line().filter(|&line| line > 0)?;
                 let source = frame.source().short_src?.into_owned();
                 Some(format!("{source}:{line}: "))
@@ -158,7 +152,7 @@ fn out_of_memory() -> mlua::Error {
 }
 
 /// Matching work paid out of the session's instruction budget.
-pub(crate) struct BudgetMeter<'b>(&'b Budget);
+struct BudgetMeter<'b>(&'b Budget);
 
 impl Meter for BudgetMeter<'_> {
     fn pay(&mut self, units: u64) -> Result<(), Exhausted> {
@@ -293,7 +287,7 @@ fn gmatch(call: &Call, mut args: MultiValue) -> mlua::Result<MultiValue> {
     });
     let (budget, memory) = (Rc::clone(call.budget), call.memory);
     let iterator = call.lua.create_function(move |lua, ()| {
-        let call = Call::new(lua, &budget, memory, "gmatch", 1);
+        let call = Call::new(lua, &budget, memory, "gmatch");
         gmatch_step(&call, &subject, &pattern, kept.as_ref(), &state)
     })?;
     Ok(MultiValue::from_vec(vec![Value::Function(iterator)]))
