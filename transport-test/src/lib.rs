@@ -53,6 +53,11 @@ impl Harness {
         self.now - self.start
     }
 
+    /// The virtual clock's current instant, as core sees it.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
     /// Sends a request and returns the response, draining outputs as a transport would.
     pub fn request(&mut self, method: Method, path: &str) -> Response<Bytes> {
         let request = Request::builder()
