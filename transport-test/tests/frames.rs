@@ -404,3 +404,87 @@ fn nothing_pending_sends_no_frame() {
     h.advance(ms(1000));
     assert!(h.frames(tab).is_empty(), "never an empty array");
 }
+
+#[test]
+fn update_with_a_non_string_property_is_bad_message_and_changes_nothing() {
+    let (mut h, sid, tab) = open(APP);
+    h.send(tab, &batch(&[create_name(2)]));
+    h.advance(FLUSH);
+    h.frames(tab);
+    let message = json!({"type": "update", "data": {"varId": 2, "value": "Bob", "properties": {"viewdef": "X", "n": 1}}});
+    h.send(tab, &batch(&[message]));
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), Some(2)));
+    let variables = h.variables(&sid);
+    assert_eq!(
+        variables[1]["value"], "Ada",
+        "the value was not written either"
+    );
+    assert_eq!(variables[1]["properties"].get("viewdef"), None);
+}
+
+#[test]
+fn create_with_an_id_below_1_is_bad_message() {
+    let (mut h, sid, tab) = open(APP);
+    for id in [0, -2] {
+        h.send(tab, &batch(&[bind(id, 1, "name", "r")]));
+        h.advance(FLUSH);
+        assert_eq!(only_error(&mut h, tab).0, "bad-message", "id {id}");
+    }
+    assert_eq!(variable_ids(&mut h, &sid), [1]);
+}
+
+#[test]
+fn integral_floats_count_as_integer_ids() {
+    let (mut h, _sid, tab) = open(APP);
+    let message = json!({"type": "create", "data": {"id": 2.0, "parentId": 1.0, "properties": {"path": "name"}}});
+    h.send(
+        tab,
+        &batch(&[message, json!({"type": "watch", "data": {"varId": 2e0}})]),
+    );
+    h.advance(FLUSH);
+    assert_eq!(
+        h.frames(tab),
+        [r#"{"type":"update","data":{"varId":2,"value":"Ada","properties":{"path":"name"}}}"#]
+    );
+    h.send(
+        tab,
+        &batch(&[json!({"type": "watch", "data": {"varId": 2.5}})]),
+    );
+    h.advance(FLUSH);
+    assert_eq!(only_error(&mut h, tab).0, "bad-message");
+}
+
+#[test]
+fn unknown_members_are_ignored() {
+    let (mut h, _sid, tab) = open(APP);
+    let message = json!({
+        "type": "create", "extra": [1],
+        "data": {"id": 2, "parentId": 1, "widget": "input", "unbound": true, "value": "x",
+                 "properties": {"path": "name"}}
+    });
+    let frame = json!({"userEvent": false, "messages": [message], "sequence": 4});
+    h.send(tab, &frame.to_string());
+    h.advance(FLUSH);
+    assert_eq!(h.frames(tab), [NAME_2]);
+}
+
+#[test]
+fn an_update_cycle_follows_every_frame_even_an_empty_or_failed_one() {
+    let (mut h, _sid, tab) = open(
+        r#"app = {type = "App"}
+        function app.probe(self) print("probe") return 1 end
+        session:createAppVariable(app)"#,
+    );
+    h.send(tab, &batch(&[bind(2, 1, "probe()", "r")]));
+    for frame in [
+        batch(&[]),
+        "{oops".to_owned(),
+        "7".to_owned(),
+        batch(&[watch(9)]),
+    ] {
+        let before = count_logs(&h, "probe");
+        h.send(tab, &frame);
+        assert_eq!(count_logs(&h, "probe"), before + 1, "after {frame}");
+    }
+}

@@ -690,3 +690,60 @@ fn an_error_stays_when_its_variables_value_is_not_re_sent() {
     let (code, var_id) = only_error(&mut h, tab);
     assert_eq!((code.as_str(), var_id), ("lua-error", Some(2)));
 }
+
+// --- §4.4, §5.4: watching variable 1 again, changing a path -----------------------------------
+
+#[test]
+fn watching_variable_1_again_after_unwatching_it_redelivers_the_viewdefs() {
+    let site = site(APP, &[("App.DEFAULT", "<template><b></b></template>")]);
+    let mut h = Harness::new(site, Config::default(), 1);
+    let sid = h.create_session();
+    let tab = h.connect(&sid);
+    h.send(tab, &batch(&[watch(1)]));
+    h.advance(FLUSH);
+    assert_eq!(one_frame(&mut h, tab).len(), 2);
+    h.send(tab, &batch(&[unwatch(1)]));
+    h.advance(FLUSH);
+    assert!(h.frames(tab).is_empty());
+    h.send(tab, &batch(&[watch(1)]));
+    h.advance(FLUSH);
+    let received = one_frame(&mut h, tab);
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert!(received[0]["data"]["properties"]["viewdefs"].is_string());
+}
+
+#[test]
+fn a_new_path_re_evaluates_the_variable() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(tab, &batch(&[bind(2, 1, "name", "rw")]));
+    h.advance(FLUSH);
+    h.frames(tab);
+    h.send(tab, &batch(&[set_properties(2, json!({"path": "city"}))]));
+    h.advance(FLUSH);
+    assert_eq!(
+        h.frames(tab),
+        [r#"{"type":"update","data":{"varId":2,"value":"Paris"}}"#],
+        "the new value, not the path the sender set"
+    );
+}
+
+#[test]
+fn an_access_change_to_r_makes_writes_access_denied() {
+    let (mut h, sid, tab) = open(APP);
+    h.send(tab, &batch(&[bind(2, 1, "name", "rw")]));
+    h.send(
+        tab,
+        &batch(&[
+            set_properties(2, json!({"access": "r"})),
+            write(2, json!("Bob")),
+        ]),
+    );
+    h.advance(FLUSH);
+    let received = one_frame(&mut h, tab);
+    assert_eq!(received[0], value_update(2, json!("Ada")));
+    assert_eq!(
+        error_of(&received[1]),
+        ("access-denied".to_owned(), Some(2))
+    );
+    assert_eq!(h.variables(&sid)[1]["value"], "Ada");
+}

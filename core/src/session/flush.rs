@@ -124,12 +124,13 @@ pub(crate) fn is_pending(
         return true;
     }
     let nothing_sent = Sent::default();
-    tracker.in_tree_order().into_iter().any(|(variable, _)| {
+    tracker.iter().any(|variable| {
         if !variable.watched_by.contains_key(&conn) {
             return false;
         }
         let sent = connection.sent.get(&variable.id).unwrap_or(&nothing_sent);
-        variable.error != sent.error || diff(variable, sent).is_some()
+        sent.version != variable.version
+            && (variable.error != sent.error || diff(variable, sent).is_some())
     })
 }
 

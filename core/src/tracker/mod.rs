@@ -181,6 +181,11 @@ impl Tracker {
         self.variables.len()
     }
 
+    /// Every variable in id order, for checks that do not depend on tree order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Variable> {
+        self.variables.values()
+    }
+
     /// Creates variable 1 holding `value`, or replaces its value; `properties` are applied on
     /// top of what it had (an empty string removes one).
     pub(crate) fn set_app(&mut self, value: Value, properties: Vec<(String, String)>) {

@@ -1,0 +1,132 @@
+//! Replaying the same inputs with the same seed and clock gives byte-identical outputs,
+//! WebSocket frames included (PROTOCOL §1.1; checklist item 81).
+
+mod common;
+
+use common::*;
+use lunette_core::Config;
+use lunette_test::Harness;
+use serde_json::json;
+
+const MAIN: &str = r#"
+App = {type = "App"}
+App.__index = App
+local app = setmetatable({
+  lucky = math.random(1, 1000000),
+  ratio = math.random(),
+  items = {{type = "Item", n = 1}, {type = "Item", n = 2}},
+  ticks = 0,
+  name = "Ada",
+}, App)
+function App:roll() self.lucky = math.random(1, 1000000) return self.lucky end
+function App:fail() error("nope") end
+function App:shout(v) if v ~= nil then self.name = string.upper(v) end return self.name end
+function App:stamp() return os.time() .. "/" .. os.clock() end
+session:createAppVariable(app)
+session:setInterval(function()
+  app.ticks = app.ticks + 1
+  app.items[#app.items + 1] = {type = "Item", n = math.random(1, 100)}
+  print("tick", app.ticks)
+end, 25)
+"#;
+
+/// One scripted run: two sessions, two tabs, creates, writes, actions, errors, timers, a user
+/// event, a close and an expiry.
+fn run(seed: u64) -> Vec<String> {
+    let site = site(
+        MAIN,
+        &[(
+            "App.DEFAULT",
+            "<template><b ui-value=\"name\"></b></template>",
+        )],
+    );
+    let config = Config {
+        session_timeout: Some(ms(500)),
+        ..Config::default()
+    };
+    let mut h = Harness::new(site, config, seed);
+    let sid = h.create_session();
+    let other = h.create_session();
+    assert_eq!(h.get(&format!("/{sid}")).status(), 200);
+    let first = h.connect(&sid);
+    h.advance(ms(3));
+    h.send(first, &batch(&[watch(1)]));
+    h.advance(ms(7));
+    h.send(
+        first,
+        &batch(&[
+            bind(2, 1, "lucky", "r"),
+            bind(3, 1, "ratio", "r"),
+            bind(4, 1, "items", "r"),
+            bind(5, 1, "items.0", "r"),
+            bind(6, 1, "roll()", "rw"),
+            bind(7, 1, "fail()", "action"),
+            bind(8, 1, "shout()", "rw"),
+            bind(9, 1, "stamp()", "r"),
+            bind(10, 1, "ticks", "r"),
+        ]),
+    );
+    h.advance(ms(12));
+    let second = h.connect(&sid);
+    h.send(
+        second,
+        &batch(&[
+            watch(1),
+            bind(2, 1, "items.2", "r"),
+            bind(3, 1, "shout()", "r"),
+        ]),
+    );
+    h.advance(ms(4));
+    h.send(
+        first,
+        &batch(&[write(8, json!("bob")), write(7, json!(null))]),
+    );
+    h.send(first, &user_batch(&[write(6, json!(1))]));
+    h.send(second, "not json");
+    h.send(
+        second,
+        &batch(&[set_properties(1, json!({"viewdef:high": "App.DEFAULT"}))]),
+    );
+    h.advance(ms(40));
+    h.send(first, &batch(&[destroy(5), unwatch(4), watch(9)]));
+    h.advance(ms(60));
+    let other_tab = h.connect(&other);
+    h.send(other_tab, &batch(&[watch(1), bind(2, 1, "lucky", "r")]));
+    h.advance(ms(20));
+    h.close(first);
+    h.advance(ms(30));
+    h.close(second);
+    h.close(other_tab);
+    h.advance(ms(600));
+    assert_eq!(h.core().session_count(), 0, "both sessions expired");
+    h.transcript().to_vec()
+}
+
+#[test]
+fn the_same_inputs_give_byte_identical_transcripts() {
+    let once = run(7);
+    let again = run(7);
+    let frames = once
+        .iter()
+        .filter(|line| line.contains(" -> [") || line.contains(" -> {"))
+        .count();
+    assert!(frames >= 10, "the run exchanges frames: {once:#?}");
+    assert!(
+        once.iter()
+            .any(|line| line.contains("\"code\":\"lua-error\""))
+    );
+    assert!(
+        once.iter()
+            .any(|line| line.contains("\"code\":\"bad-json\""))
+    );
+    assert!(
+        once.iter()
+            .any(|line| line.contains("\"type\":\"destroy\""))
+    );
+    assert_eq!(once, again);
+}
+
+#[test]
+fn another_seed_gives_other_sessions_and_numbers() {
+    assert_ne!(run(7), run(8));
+}
