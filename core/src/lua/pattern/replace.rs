@@ -5,7 +5,7 @@
 use mlua::{Function, LuaString, MultiValue, Table, Value};
 
 use crate::lua::pattern::matcher::{Capture, Matcher, Meter};
-use crate::lua::pattern::{Call, anchored, args, capture_value, position, push_captures};
+use crate::lua::pattern::{Call, anchored, args, capture_value, out_of_memory, push_captures};
 
 /// The result grows by at most this much between two checks against the Lua heap limit.
 const MEMORY_CHECK_BYTES: usize = 64 * 1024;
@@ -19,20 +19,13 @@ enum Replacement {
 pub(super) fn gsub(call: &Call, mut args: MultiValue) -> mlua::Result<MultiValue> {
     let subject = args::string(call, &mut args, 1)?;
     let pattern = args::string(call, &mut args, 2)?;
-    let replacement = match args.get_mut(2).map(std::mem::take) {
-        Some(Value::String(text)) => Replacement::Text(text),
-        Some(number @ (Value::Integer(_) | Value::Number(_))) => {
-            args[2] = number;
+    let replacement = match args.get(2) {
+        Some(Value::String(_) | Value::Integer(_) | Value::Number(_)) => {
             Replacement::Text(args::string(call, &mut args, 3)?)
         }
-        Some(Value::Table(table)) => Replacement::Table(table),
-        Some(Value::Function(function)) => Replacement::Function(function),
-        other => {
-            if let Some(other) = other {
-                args[2] = other;
-            }
-            return Err(args::type_error(call, &args, 3, "string/function/table"));
-        }
+        Some(Value::Table(table)) => Replacement::Table(table.clone()),
+        Some(Value::Function(function)) => Replacement::Function(function.clone()),
+        _ => return Err(args::type_error(call, &args, 3, "string/function/table")),
     };
     let bytes = subject.as_bytes();
     let len = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
@@ -106,7 +99,7 @@ impl Output {
         if self.bytes.len() - self.checked_at > MEMORY_CHECK_BYTES {
             self.checked_at = self.bytes.len();
             if self.bytes.len() > call.room() {
-                return Err(mlua::Error::MemoryError("not enough memory".to_owned()));
+                return Err(out_of_memory());
             }
         }
         Ok(())
@@ -206,12 +199,7 @@ fn expand<M: Meter>(
                 }
                 match matcher.capture(index) {
                     Ok(Capture::Text(start, end)) => out.push(call, &subject[start..end])?,
-                    Ok(Capture::Position(at)) => {
-                        let Value::Integer(at) = position(at + 1) else {
-                            unreachable!("positions are integers")
-                        };
-                        out.push(call, at.to_string().as_bytes())?
-                    }
+                    Ok(Capture::Position(at)) => out.push(call, (at + 1).to_string().as_bytes())?,
                     Err(fault) => return Err(call.error(fault)),
                 }
             }
