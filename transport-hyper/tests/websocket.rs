@@ -219,3 +219,50 @@ fn sigterm_closes_open_websockets_with_1001_and_exits_0() {
     assert!(!stderr.contains("core refused"), "{stderr}");
     assert!(!stderr.contains("still open"), "{stderr}");
 }
+
+/// PROTOCOL §12 against the real binary, frame for frame, over a real WebSocket, with a
+/// session on each of two shards.
+#[test]
+fn the_adder_exchange_reproduces_frame_for_frame() {
+    let adder = concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/adder");
+    let server = Server::start(&["--dir", adder, "--shards", "2"]);
+    for _ in 0..4 {
+        let sid = new_session(&server);
+        let mut socket = open(&server, &sid, Some(&format!("http://{}", server.addr)));
+        socket
+            .get_mut()
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("read timeout");
+        let exchange = |socket: &mut Socket, sent: &str, expected: &str| {
+            socket.send(Message::text(sent)).expect("send");
+            match socket.read().expect("a reply frame") {
+                Message::Text(text) => assert_eq!(text.as_str(), expected, "after {sent}"),
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        };
+        exchange(
+            &mut socket,
+            r#"{"userEvent":false,"messages":[{"type":"watch","data":{"varId":1}}]}"#,
+            concat!(
+                r#"[{"type":"update","data":{"varId":1,"properties":{"viewdefs":"{\"Adder.DEFAULT\":\"<template><div><input ui-value=\\\"value1\\\"> + <input ui-value=\\\"value2\\\"> = <span ui-value=\\\"compute()\\\"></span></div></template>\"}"}}},"#,
+                r#"{"type":"update","data":{"varId":1,"value":{"obj":2},"properties":{"type":"Adder"}}}]"#
+            ),
+        );
+        exchange(
+            &mut socket,
+            r#"{"userEvent":false,"messages":[{"type":"create","data":{"id":2,"parentId":1,"properties":{"path":"value1","access":"rw","elementId":"ui-1"}}},{"type":"create","data":{"id":3,"parentId":1,"properties":{"path":"value2","access":"rw","elementId":"ui-2"}}},{"type":"create","data":{"id":4,"parentId":1,"properties":{"path":"compute()","access":"r","elementId":"ui-3"}}}]}"#,
+            r#"[{"type":"update","data":{"varId":2,"value":""}},{"type":"update","data":{"varId":3,"value":""}},{"type":"update","data":{"varId":4,"value":""}}]"#,
+        );
+        socket
+            .send(Message::text(
+                r#"{"userEvent":false,"messages":[{"type":"update","data":{"varId":2,"value":"2"}}]}"#,
+            ))
+            .expect("send");
+        exchange(
+            &mut socket,
+            r#"{"userEvent":false,"messages":[{"type":"update","data":{"varId":3,"value":"3"}}]}"#,
+            r#"{"type":"update","data":{"varId":4,"value":"5"}}"#,
+        );
+        close_cleanly(socket);
+    }
+}

@@ -182,10 +182,15 @@ fn a_lua_global_with_new_wraps_a_value() {
         function Upper:sync() self.text = string.upper(self.value) end
         local app = { type = "App", name = "ada" }
         function app:rename() self.name = "grace" end
-        session:createAppVariable(app)
+        session:createAppVariable(app, { registerWrapper = tostring(ui.registerWrapper) })
         "#,
     );
     let sid = h.create_session();
+    assert_eq!(
+        h.app_property(&sid, "registerWrapper").as_deref(),
+        Some("nil"),
+        "there is no ui.registerWrapper: wrappers are globals with new"
+    );
     let tab = h.connect(&sid);
     h.send(
         tab,
