@@ -219,6 +219,33 @@ fn diag(lua: &Lua, tostring: &LuaToString, (level, message): (Value, Value)) -> 
     with_host(lua, |h| h.logs.push((LogLevel::Debug, line)))
 }
 
+/// A script's property table as name/text pairs; a name or value that is not a string is an
+/// error naming `function`.
+pub(crate) fn string_properties(
+    lua: &Lua,
+    props: Option<Table>,
+    function: &str,
+) -> mlua::Result<Vec<(String, String)>> {
+    let mut properties = Vec::new();
+    for pair in props.iter().flat_map(|props| props.pairs::<Value, Value>()) {
+        match pair? {
+            (Value::String(name), Value::String(text)) => {
+                properties.push((name.to_string_lossy(), text.to_string_lossy()));
+            }
+            (name, _) => {
+                return Err(script_error(
+                    lua,
+                    format!(
+                        "{function}: property {} must be a string",
+                        name.to_string()?
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(properties)
+}
+
 /// `os.time(t)`: the date table read as UTC (servers do not share a local zone with their
 /// users, and a local zone would make runs differ between machines).
 fn utc_time(lua: &Lua, table: Table) -> mlua::Result<i64> {
@@ -273,26 +300,7 @@ fn create_app_variable(
             ),
         ));
     };
-    let mut properties = Vec::new();
-    if let Some(props) = props {
-        for pair in props.pairs::<Value, Value>() {
-            let (name, text) = pair?;
-            match (name, text) {
-                (Value::String(name), Value::String(text)) => {
-                    properties.push((name.to_string_lossy(), text.to_string_lossy()))
-                }
-                (name, _) => {
-                    return Err(script_error(
-                        lua,
-                        format!(
-                            "createAppVariable: property {} must be a string",
-                            name.to_string()?
-                        ),
-                    ));
-                }
-            }
-        }
-    }
+    let mut properties = string_properties(lua, props, "createAppVariable")?;
     if !properties.iter().any(|(name, _)| name == "type")
         && let Some(name) = type_name(table)?
     {

@@ -3,7 +3,7 @@
 
 use mlua::{Lua, Table, Value};
 
-use crate::lua::session_api::{script_error, with_host};
+use crate::lua::session_api::{script_error, string_properties, with_host};
 use crate::tracker::access::Access;
 use crate::tracker::declared::{allowed, declare};
 use crate::tracker::{APP_VAR, Tracker, VarId};
@@ -31,25 +31,7 @@ fn create_variable(
     lua: &Lua,
     (_session, parent, object, props): (Value, Value, Value, Option<Table>),
 ) -> mlua::Result<VarId> {
-    let mut properties = Vec::new();
-    if let Some(props) = props {
-        for pair in props.pairs::<Value, Value>() {
-            match pair? {
-                (Value::String(name), Value::String(text)) => {
-                    properties.push((name.to_string_lossy(), text.to_string_lossy()));
-                }
-                (name, _) => {
-                    return Err(script_error(
-                        lua,
-                        format!(
-                            "createVariable: property {} must be a string",
-                            name.to_string()?
-                        ),
-                    ));
-                }
-            }
-        }
-    }
+    let properties = string_properties(lua, props, "createVariable")?;
     let declared = declare(properties)
         .map_err(|(_, why)| script_error(lua, format!("createVariable: {why}")))?;
     let outcome = with_host(lua, |h| {
