@@ -1,16 +1,20 @@
-// lunette browser client (PROTOCOL §10). This version does the bootstrap's first half: it finds
-// the session id and the ui-app element. Rendering over the WebSocket comes with the variable
-// protocol; until then the page says so instead of staying blank.
+// lunette browser client (PROTOCOL §10). Finds the session, keeps a WebSocket to it and renders
+// variable 1 into the `ui-app` element; the modules beside this one do the rest:
+//   connection.js  the socket and its reconnect policy
+//   variables.js   a connection's variables and the inbound messages
+//   outbox.js      batching of outbound messages
+//   viewdefs.js    the templates received and which one a view uses
+//   views.js       views and view lists
+//   bindings.js    the ui-* binding attributes
+//   paths.js       binding paths, key combinations, the session id
+//   errors.js      marking elements whose variable is in error
 
-const SID = /^[0-9a-f]{32}$/;
-
-export function sessionId() {
-  const first = location.pathname.split("/")[1] || "";
-  if (SID.test(first)) return first;
-  const cookie = document.cookie.split("; ").find((c) => c.startsWith("ui-session="));
-  const fromCookie = cookie ? cookie.slice("ui-session=".length) : "";
-  return SID.test(fromCookie) ? fromCookie : null;
-}
+import { keepConnected, socketUrl } from "./connection.js";
+import { Outbox } from "./outbox.js";
+import { sessionId } from "./paths.js";
+import { Variables } from "./variables.js";
+import { Viewdefs } from "./viewdefs.js";
+import { ElementSlot, View } from "./views.js";
 
 function appElement() {
   let app = document.querySelector("[ui-app]");
@@ -22,14 +26,28 @@ function appElement() {
   return app;
 }
 
-const sid = sessionId();
-if (!sid) {
-  location.href = "/";
-} else {
-  const app = appElement();
-  app.dataset.session = sid.slice(0, 8);
-  const note = document.createElement("p");
-  note.className = "ui-status";
-  note.textContent = "Session " + sid.slice(0, 8) + "… is live. This server does not render views yet.";
-  app.replaceChildren(note);
+function start(sid, app) {
+  let variables = null;
+  keepConnected(socketUrl(sid), {
+    // Every (re)connection starts from nothing: the server has dropped this tab's variables,
+    // so ids start again at 2 and variable 1 is watched anew. The page keeps showing the old
+    // view until the new one renders over it.
+    onOpen(socket) {
+      variables?.dispose();
+      const outbox = new Outbox((batch) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(batch));
+      });
+      variables = new Variables(outbox, new Viewdefs());
+      const namespace = app.getAttribute("ui-namespace") ?? "";
+      variables.watchApp(app, (variable) =>
+        new View(variables, variable, new ElementSlot(app), namespace));
+    },
+    onMessage(text) {
+      variables?.receiveFrame(text);
+    },
+  });
 }
+
+const sid = sessionId(location.pathname, document.cookie);
+if (sid) start(sid, appElement());
+else location.assign("/");

@@ -39,8 +39,9 @@ impl Core {
 
     fn route_page(&mut self, request: &Request<Bytes>) -> Response<Bytes> {
         let head = request.method() == Method::HEAD;
-        let mut response = self.route_get(request.uri().path());
-        if head {
+        let mut response = self.route_get(request);
+        // A 304 has no body to measure: its length would mislead (RFC 9110 §15.4.5).
+        if head && response.status() != StatusCode::NOT_MODIFIED {
             let length = response.body().len();
             *response.body_mut() = Bytes::new();
             response
@@ -50,8 +51,8 @@ impl Core {
         response
     }
 
-    fn route_get(&mut self, raw_path: &str) -> Response<Bytes> {
-        let Ok(path) = percent_decode_str(raw_path).decode_utf8() else {
+    fn route_get(&mut self, request: &Request<Bytes>) -> Response<Bytes> {
+        let Ok(path) = percent_decode_str(request.uri().path()).decode_utf8() else {
             return html(
                 StatusCode::BAD_REQUEST,
                 pages::bad_request("The path is not valid UTF-8."),
@@ -69,7 +70,7 @@ impl Core {
                 _ => self.session_page(&sid),
             };
         }
-        self.static_file(&path)
+        self.static_file(&path, header_text(request, header::IF_NONE_MATCH))
     }
 
     /// `/ws/<sid>` (§3.1): core decides; the transport completes the handshake.
@@ -197,7 +198,11 @@ impl Core {
         response
     }
 
-    fn static_file(&self, path: &str) -> Response<Bytes> {
+    /// A site file or built-in asset. Browsers keep these but ask before each use
+    /// (`no-cache`), so a reload costs a `304` per file and never runs a stale client; the
+    /// `ETag` is a hash of the bytes, so it changes exactly when the content does (a new
+    /// build, a site file edited under `--hotload`).
+    fn static_file(&self, path: &str, if_none_match: &str) -> Response<Bytes> {
         let unsafe_segment = path.split('/').any(|segment| segment == "..");
         if unsafe_segment || path.contains('\\') || path.contains('\0') {
             return html(
@@ -208,13 +213,26 @@ impl Core {
         if path.ends_with('/') {
             return html(StatusCode::NOT_FOUND, pages::not_found(path));
         }
-        let site_file = self.site.get(&format!("html{path}")).cloned();
-        let body = site_file
-            .or_else(|| assets::builtin(path).map(|text| Bytes::from_static(text.as_bytes())));
-        match body {
-            Some(body) => with_body(StatusCode::OK, assets::content_type(path), body),
-            None => html(StatusCode::NOT_FOUND, pages::not_found(path)),
-        }
+        let found = match self.site.get(&format!("html{path}")) {
+            Some(body) => {
+                let etag = assets::entity_tag(assets::content_hash(body));
+                Some((body.clone(), etag))
+            }
+            None => assets::builtin(path)
+                .map(|(text, etag)| (Bytes::from_static(text.as_bytes()), etag)),
+        };
+        let Some((body, etag)) = found else {
+            return html(StatusCode::NOT_FOUND, pages::not_found(path));
+        };
+        let mut response = if assets::none_match_hits(if_none_match, &etag) {
+            empty(StatusCode::NOT_MODIFIED)
+        } else {
+            with_body(StatusCode::OK, assets::content_type(path), body)
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert(header::ETAG, header_value(&etag));
+        response
     }
 }
 
