@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Session creation through the lunette binary over loopback HTTP (BENCHMARKS.md).
-# Needs wrk (apt-get install wrk). Every measurement uses a fresh server process.
+# Session creation, full sessions, WebSocket round trips and memory per session, through the
+# lunette binary over loopback (BENCHMARKS.md). Needs wrk (apt-get install wrk); the rest uses
+# bench/loadgen. Every measurement uses a fresh server process.
 #   bench/binary.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-cargo build --release -q -p lunette-hyper
+cargo build --release -q -p lunette-hyper -p lunette-loadgen
 bin=target/release/lunette
+loadgen=target/release/loadgen
+# 1000 idle sessions hold 1000 sockets in the server and 1000 in loadgen.
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then ulimit -n 4096; fi
+trap '[ -z "${pid:-}" ] || kill "$pid"' EXIT
 
 start() {
   "$bin" --port 0 --max-sessions 1000000 "$@" >/tmp/lunette-bench.out 2>/tmp/lunette-bench.err &
@@ -18,7 +23,7 @@ start() {
   done
   echo "server did not start" >&2; exit 1
 }
-stop() { kill "$pid"; wait "$pid" || true; }
+stop() { kill "$pid"; wait "$pid" || true; pid=; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 
 for conns in 1 16; do
@@ -34,4 +39,25 @@ before=$(rss_kib)
 python3 bench/create_sessions.py "$url" 10000
 after=$(rss_kib)
 echo "RSS: $before KiB before, $after KiB after 10000 idle sessions = $(awk "BEGIN {printf \"%.1f\", ($after - $before) / 10000}") KiB per session"
+stop
+
+start
+line=$("$loadgen" sessions --url "$url" --concurrency 20 --duration "${seconds}s")
+echo "Full sessions (GET /, GET /<sid>, WebSocket, watch 1, its value, close), concurrency 20: $line"
+stop
+
+start --dir demo/adder
+line=$("$loadgen" roundtrip --url "$url" --count 2000)
+echo "Adder round trip (user update of value1 until the new compute() value arrives): $line"
+stop
+
+start
+before=$(rss_kib)
+coproc idle { "$loadgen" idle --url "$url" --sessions 1000; }
+idle_pid=$idle_PID idle_out=${idle[0]} idle_in=${idle[1]}
+read -r _ <&"$idle_out" # "ready": all 1000 sessions are open and rendered
+after=$(rss_kib)
+exec {idle_in}>&- # closing its stdin ends loadgen
+wait "$idle_pid"
+echo "RSS: $before KiB before, $after KiB with 1000 connected idle sessions = $((after - before)) KiB growth, $(awk "BEGIN {printf \"%.1f\", ($after - $before) / 1000}") KiB per session"
 stop

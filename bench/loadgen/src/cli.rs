@@ -1,0 +1,101 @@
+//! Subcommands and flags.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Load client for the lunette binary. Point it at a running server (`--url` is the address
+/// the server prints on startup).
+#[derive(Debug, Parser)]
+#[command(name = "loadgen")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Full sessions per second: GET /, GET /<sid>, WebSocket, watch variable 1, wait for its
+    /// value, close; repeated by every worker until the duration is over
+    Sessions(SessionsArgs),
+    /// WebSocket round trips against the Adder app (`lunette --dir demo/adder`): time from
+    /// sending a user update of value1 to receiving the new compute() value
+    Roundtrip(RoundtripArgs),
+    /// Opens many sessions, each with a WebSocket that watched variable 1, prints "ready" and
+    /// holds them until stdin closes (at once if stdin is /dev/null) or Ctrl-C. Needs about one
+    /// file descriptor per session (`ulimit -n`), on the server's side as well
+    Idle(IdleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Server address, e.g. http://127.0.0.1:8080/
+    #[arg(long)]
+    pub url: String,
+    /// Workers running sessions one after another, each over its own keep-alive connection
+    #[arg(long, default_value_t = 20)]
+    pub concurrency: usize,
+    /// How long workers start new sessions, e.g. 10s, 500ms, 1m
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Send the watch as a user event (answered at once) instead of as the browser does
+    /// (answered at the 10 ms flush deadline)
+    #[arg(long)]
+    pub user_event: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RoundtripArgs {
+    /// Server address, e.g. http://127.0.0.1:8080/
+    #[arg(long)]
+    pub url: String,
+    /// Measured round trips
+    #[arg(long, default_value_t = 2000)]
+    pub count: u64,
+    /// Unmeasured round trips before them
+    #[arg(long, default_value_t = 100)]
+    pub warmup: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct IdleArgs {
+    /// Server address, e.g. http://127.0.0.1:8080/
+    #[arg(long)]
+    pub url: String,
+    /// Sessions to open and hold
+    #[arg(long, default_value_t = 1000)]
+    pub sessions: usize,
+    /// Sessions being opened at a time
+    #[arg(long, default_value_t = 20)]
+    pub concurrency: usize,
+}
+
+/// `500ms`, `10s`, `2m`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let number: f64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 10s, 500ms or 2m"))?;
+    let seconds = match &text[digits.len()..] {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        unit => return Err(format!("unknown unit {unit:?} (use ms, s or m)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|error| format!("{text:?}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_and_without_units() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("10h").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+}
