@@ -180,3 +180,35 @@ async fn screenshot_of_the_default_app() {
     );
     assert!(png.len() > 1000, "the screenshot has content");
 }
+
+/// A site's own html/index.html replaces the built-in shell: its markup stays, its `ui-app`
+/// element (with a namespace) holds the app, and its own static files are served.
+#[tokio::test]
+async fn a_sites_own_index_html_hosts_the_app() {
+    let browser = Browser::start().await;
+    let server = Server::start(Some(&site("page")), &[]);
+    browser.open_app(&server).await;
+    browser
+        .wait_for_text("#site-header", "A site's own page")
+        .await;
+    browser
+        .wait_for_text("strong.greeting", "Hello, world!")
+        .await;
+    browser
+        .type_into(r#"input[ui-value="name"]"#, "lunette")
+        .await;
+    browser
+        .wait_for_text("strong.greeting", "Hello, lunette!")
+        .await;
+    let weight = browser
+        .execute(
+            "return getComputedStyle(document.getElementById('site-header')).fontWeight",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        weight.as_str(),
+        Some("700"),
+        "the site's stylesheet applies"
+    );
+}
