@@ -2,6 +2,8 @@
 //! outbound frames. Each test file uses a different subset.
 #![allow(dead_code)]
 
+pub mod variables_app;
+
 use std::time::Duration;
 
 use bytes::Bytes;
