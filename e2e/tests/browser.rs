@@ -155,10 +155,9 @@ async fn the_page_works_again_after_the_server_drops_its_websocket() {
 async fn screenshot_of_the_default_app() {
     let browser = Browser::start().await;
     let server = Server::start(None, &[]);
-    // A small window: the default app is two lines of text.
     browser
         .client()
-        .set_window_size(720, 400)
+        .set_window_size(820, 820)
         .await
         .expect("the window resizes");
     browser.open_app(&server).await;
@@ -167,6 +166,22 @@ async fn screenshot_of_the_default_app() {
         .await;
     let message = browser.wait_for(r#"p[ui-value="message"]"#).await;
     assert!(message.text.contains("main.lua"), "{message:?}");
+    // It is live: the greeting follows the name as it is typed, the button counts.
+    browser
+        .type_into(r#"input[ui-value="name?keypress"]"#, "Ada")
+        .await;
+    let greeting = browser.wait_for(r#"p[ui-value="greeting()"]"#).await;
+    browser
+        .wait_for_text(
+            r#"p[ui-value="greeting()"]"#,
+            "Hello, Ada! This text was computed in Lua, in your session.",
+        )
+        .await;
+    assert!(greeting.id.starts_with("ui-"), "{greeting:?}");
+    browser.click(r#"button[ui-action="click()"]"#).await;
+    browser
+        .wait_for_text(r#"span[ui-value="clickText()"]"#, "clicked once")
+        .await;
 
     let path = if std::env::var_os("LUNETTE_UPDATE_SCREENSHOT").is_some() {
         workspace_root().join("docs").join("screenshot.png")
