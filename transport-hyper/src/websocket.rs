@@ -248,7 +248,8 @@ where
     let io = socket.get_mut();
     let _ = timeout_at(deadline, async {
         let _ = io.shutdown().await;
-        let mut discard = [0; 4096];
+        // On the heap, not in the future: every idle connection's task would carry it.
+        let mut discard = vec![0; 4096];
         while let Ok(1..) = io.read(&mut discard).await {}
     })
     .await;

@@ -147,7 +147,9 @@ pub(crate) struct Removed {
 }
 
 pub(crate) struct Tracker {
-    variables: BTreeMap<VarId, Variable>,
+    /// Boxed: a map node holds eleven entries, and most sessions have one or two variables
+    /// until a browser connects, so inline variables would leave kilobytes of empty slots.
+    variables: BTreeMap<VarId, Box<Variable>>,
     /// Roots in creation order (variable 1 is always listed first once it exists).
     roots: Vec<VarId>,
     last_client_id: VarId,
@@ -170,11 +172,11 @@ impl Default for Tracker {
 
 impl Tracker {
     pub(crate) fn get(&self, id: VarId) -> Option<&Variable> {
-        self.variables.get(&id)
+        self.variables.get(&id).map(|v| &**v)
     }
 
     pub(crate) fn get_mut(&mut self, id: VarId) -> Option<&mut Variable> {
-        self.variables.get_mut(&id)
+        self.variables.get_mut(&id).map(|v| &mut **v)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -183,7 +185,7 @@ impl Tracker {
 
     /// Every variable in id order, for checks that do not depend on tree order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Variable> {
-        self.variables.values()
+        self.variables.values().map(|v| &**v)
     }
 
     /// Creates variable 1 holding `value`, or replaces its value; `properties` are applied on
@@ -192,7 +194,7 @@ impl Tracker {
         let app = self
             .variables
             .entry(APP_VAR)
-            .or_insert_with(|| Variable::new(APP_VAR, None));
+            .or_insert_with(|| Box::new(Variable::new(APP_VAR, None)));
         app.value = value;
         for (name, text) in properties {
             app.set_property(&name, &text, Priority::Medium);
@@ -208,7 +210,7 @@ impl Tracker {
         let id = self.last_client_id;
         let mut variable = Variable::new(id, Some(parent));
         variable.owner = Some(owner);
-        self.variables.insert(id, variable);
+        self.variables.insert(id, Box::new(variable));
         if let Some(parent) = self.variables.get_mut(&parent) {
             parent.children.push(id);
         }
@@ -219,7 +221,8 @@ impl Tracker {
     pub(crate) fn add_server(&mut self, parent: Option<VarId>) -> VarId {
         self.last_server_id -= 1;
         let id = self.last_server_id;
-        self.variables.insert(id, Variable::new(id, parent));
+        self.variables
+            .insert(id, Box::new(Variable::new(id, parent)));
         match parent.and_then(|parent| self.variables.get_mut(&parent)) {
             Some(parent) => parent.children.push(id),
             None => self.roots.push(id),
@@ -287,7 +290,7 @@ impl Tracker {
         let mut stack: Vec<(VarId, usize)> = self.roots.iter().rev().map(|id| (*id, 0)).collect();
         while let Some((id, depth)) = stack.pop() {
             if let Some(variable) = self.variables.get(&id) {
-                ordered.push((variable, depth));
+                ordered.push((&**variable, depth));
                 stack.extend(
                     variable
                         .children
