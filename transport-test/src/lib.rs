@@ -60,10 +60,24 @@ impl Harness {
 
     /// Sends a request and returns the response, draining outputs as a transport would.
     pub fn request(&mut self, method: Method, path: &str) -> Response<Bytes> {
-        let request = Request::builder()
+        self.request_with_headers(method, path, &[])
+    }
+
+    /// [`Harness::request`] with extra request headers.
+    pub fn request_with_headers(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Response<Bytes> {
+        let mut request = Request::builder()
             .method(method.clone())
             .uri(path)
-            .header("host", "localhost:8080")
+            .header("host", "localhost:8080");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
             .body(Bytes::new())
             .expect("a test request is well-formed");
         let response = match self.core.handle_http(self.now, request) {

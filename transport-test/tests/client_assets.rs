@@ -1,46 +1,24 @@
 //! Caching of the built-in client and of site files: browsers keep them between reloads
 //! (`ETag`) but revalidate before every use (`Cache-Control: no-cache`), so a reload never runs
-//! a stale client. The harness sends no request headers, so these tests drive `Core` directly.
-
-use std::time::Instant;
+//! a stale client.
 
 use bytes::Bytes;
-use http::{Method, Request, Response};
-use lunette_core::{Config, Core, HttpReply, SeededIds, Site};
-use lunette_test::{body_text, header, site_with_main};
+use http::{Method, Response};
+use lunette_core::{Config, Site};
+use lunette_test::{Harness, body_text, header, site_with_main};
 
 const APP: &str = r#"session:createAppVariable({type = "App"})"#;
 
-struct Browser {
-    core: Core,
-    now: Instant,
-}
+/// A browser's view of one server: plain and conditional requests.
+struct Browser(Harness);
 
 impl Browser {
     fn new(site: Site) -> Self {
-        let now = Instant::now();
-        let core = Core::new(Config::default(), site, Box::new(SeededIds::new(1)), now);
-        Self { core, now }
+        Self(Harness::new(site, Config::default(), 1))
     }
 
     fn request(&mut self, method: Method, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "localhost:8080");
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request
-            .body(Bytes::new())
-            .expect("a test request is well-formed");
-        let reply = self.core.handle_http(self.now, request);
-        while self.core.poll_output().is_some() {}
-        match reply {
-            Ok(HttpReply::Respond(response)) => response,
-            Ok(HttpReply::Upgrade { .. }) => panic!("{path} was upgraded"),
-            Err(misuse) => panic!("misused core: {misuse}"),
-        }
+        self.0.request_with_headers(method, path, headers)
     }
 
     fn get(&mut self, path: &str) -> Response<Bytes> {
