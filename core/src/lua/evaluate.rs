@@ -11,7 +11,7 @@ use crate::lua::{LuaBackend, LuaFailure};
 use crate::protocol::ErrorCode;
 use crate::tracker::property::Priority;
 use crate::tracker::value_json::{JsonError, type_name, value_json};
-use crate::tracker::{VarError, VarId, Wrapper};
+use crate::tracker::{Node, Tracker, VarError, VarId, Variable, Wrapper};
 
 impl From<PathError> for VarError {
     fn from(error: PathError) -> Self {
@@ -42,6 +42,39 @@ impl From<JsonError> for VarError {
     }
 }
 
+/// The variable to evaluate: by position in a detection walk's tree order, or by id.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    Walk(&'a [Node], usize),
+    Id(VarId),
+}
+
+impl Place<'_> {
+    /// The variable a path with `up` leading `..` starts from (see [`Tracker::start_of`]):
+    /// `None` above a root, `Some(None)` if it went away while Lua ran during the walk.
+    fn start<'t>(&self, tracker: &'t Tracker, up: usize) -> Option<Option<&'t Variable>> {
+        match *self {
+            Place::Walk(order, position) => {
+                let mut current = order[position].parent?;
+                for _ in 0..up {
+                    current = order[current].parent?;
+                }
+                let node = order[current];
+                Some(tracker.at(node.slot, node.id))
+            }
+            Place::Id(id) => tracker.start_of(id, up).map(|start| tracker.get(start)),
+        }
+    }
+}
+
+/// Whether a value read back is the one held: interned strings compare by address first.
+fn same(value: &Value, previous: &Value) -> bool {
+    match (value, previous) {
+        (Value::String(a), Value::String(b)) => a.to_pointer() == b.to_pointer() || a == b,
+        _ => value == previous,
+    }
+}
+
 /// Where a variable's value comes from.
 enum Source {
     /// A value holder (variable 1, a server variable made with a value).
@@ -56,10 +89,14 @@ impl LuaBackend {
     /// One detection walk over the variables not suspended, in tree order. Returns whether
     /// any value, property or error state changed.
     pub(crate) fn detect(&mut self) -> bool {
-        let order = self.host(|h| h.tracker.detection_order());
+        let (order, visit) = self.host(|h| {
+            let order = h.tracker.tree_order();
+            let visit = h.tracker.detection_order(&order);
+            (order, visit)
+        });
         let mut changed = false;
-        for id in order {
-            changed |= self.evaluate(id);
+        for position in visit {
+            changed |= self.evaluate_at(Place::Walk(&order, position));
         }
         changed
     }
@@ -68,19 +105,24 @@ impl LuaBackend {
     /// value, a value holder re-encodes what it holds; `w` and `action` variables are not
     /// read. Returns whether its value JSON, `type` or error state changed.
     pub(crate) fn evaluate(&mut self, id: VarId) -> bool {
-        let Some((source, settled)) = self.host(|h| {
-            let variable = h.tracker.get(id)?;
+        self.evaluate_at(Place::Id(id))
+    }
+
+    fn evaluate_at(&mut self, place: Place<'_>) -> bool {
+        let Some((source, settled, slot, id)) = self.host(|h| {
+            let (slot, id) = match place {
+                Place::Walk(order, position) => (order[position].slot, order[position].id),
+                Place::Id(id) => (h.tracker.slot(id)?, id),
+            };
+            let variable = h.tracker.at(slot, id)?;
             if !variable.access.is_readable() {
                 return None;
             }
             let source = match &variable.path {
                 None => Source::Held(variable.value.clone()),
-                Some(path) => match h.tracker.start_of(id, path.up) {
+                Some(path) => match place.start(&h.tracker, path.up) {
                     Some(start) => Source::Path(
-                        h.tracker
-                            .get(start)
-                            .map(|s| s.navigation())
-                            .unwrap_or(Value::Nil),
+                        start.map(|s| s.navigation()).unwrap_or(Value::Nil),
                         path.clone(),
                     ),
                     None => Source::AboveRoot,
@@ -91,10 +133,10 @@ impl LuaBackend {
             let settled = (variable.error.is_none()
                 && variable.json.is_some()
                 && variable.wrapper.is_none()
-                && variable.property("wrapper").is_none()
+                && !variable.wants_wrapper()
                 && !matches!(variable.value, Value::Table(_)))
             .then(|| variable.value.clone());
-            Some((source, settled))
+            Some((source, settled, slot, id))
         }) else {
             return false;
         };
@@ -108,7 +150,7 @@ impl LuaBackend {
             }),
         };
         if let (Ok(value), Some(previous)) = (&read, &settled)
-            && value == previous
+            && same(value, previous)
         {
             return false;
         }
@@ -132,7 +174,7 @@ impl LuaBackend {
             Ok((value, json, type_name, wrapper))
         });
         self.host(|h| {
-            let Some(variable) = h.tracker.get_mut(id) else {
+            let Some(variable) = h.tracker.at_mut(slot, id) else {
                 return false;
             };
             match outcome {

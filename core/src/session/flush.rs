@@ -5,19 +5,20 @@ use crate::ids::ConnId;
 use crate::protocol::{Outbound, viewdefs_message};
 use crate::session::connection::{Connection, Sent};
 use crate::tracker::property::{Priority, value_priority};
-use crate::tracker::{APP_VAR, Tracker, Variable};
+use crate::tracker::{APP_VAR, Tracker, VarId, Variable};
 use crate::viewdefs::Viewdefs;
 
 const LEVELS: [Priority; 3] = [Priority::High, Priority::Medium, Priority::Low];
 
 /// The messages `connection` is owed, in frame order: the viewdefs message, updates by
 /// priority then tree order, then `destroy`s and `error`s in the order they arose. Records
-/// everything as sent.
+/// everything as sent. Only `unflushed` variables ([`Tracker::unflushed`]) can owe anything.
 pub(crate) fn outbound(
     conn: ConnId,
     connection: &mut Connection,
     tracker: &Tracker,
     viewdefs: &Viewdefs,
+    unflushed: &[VarId],
 ) -> Vec<Outbound> {
     let mut out = Vec::new();
     let watches_app = tracker
@@ -39,7 +40,7 @@ pub(crate) fn outbound(
 
     let mut diffs = Vec::new();
     let mut errors = Vec::new();
-    for (variable, _) in tracker.in_tree_order() {
+    for variable in unflushed.iter().filter_map(|id| tracker.get(*id)) {
         if !variable.watched_by.contains_key(&conn) {
             continue;
         }
@@ -109,6 +110,7 @@ pub(crate) fn is_pending(
     connection: &Connection,
     tracker: &Tracker,
     viewdefs: &Viewdefs,
+    unflushed: &[VarId],
 ) -> bool {
     if !connection.queue.is_empty() {
         return true;
@@ -124,14 +126,17 @@ pub(crate) fn is_pending(
         return true;
     }
     let nothing_sent = Sent::default();
-    tracker.iter().any(|variable| {
-        if !variable.watched_by.contains_key(&conn) {
-            return false;
-        }
-        let sent = connection.sent.get(&variable.id).unwrap_or(&nothing_sent);
-        sent.version != variable.version
-            && (variable.error != sent.error || diff(variable, sent).is_some())
-    })
+    unflushed
+        .iter()
+        .filter_map(|id| tracker.get(*id))
+        .any(|variable| {
+            if !variable.watched_by.contains_key(&conn) {
+                return false;
+            }
+            let sent = connection.sent.get(&variable.id).unwrap_or(&nothing_sent);
+            sent.version != variable.version
+                && (variable.error != sent.error || diff(variable, sent).is_some())
+        })
 }
 
 /// What changed for one variable since the connection's record.

@@ -212,6 +212,8 @@ impl Session {
             // Compare at the next flush even if the variable does not change: the app may have
             // kept its old value, which the writer no longer shows.
             sent.version = 0;
+            self.backend
+                .with_tracker(|t| t.get_mut(id).map(|v| v.flushed = 0));
         }
         Ok(())
     }
@@ -263,6 +265,7 @@ impl Session {
                 return false;
             };
             variable.dormant = false;
+            variable.flushed = 0;
             let count = variable.watched_by.entry(conn).or_insert(0);
             *count += 1;
             *count == 1

@@ -111,9 +111,10 @@ impl Session {
         }
         let connections = &self.connections;
         let pending = self.backend.with_tracker(|tracker| {
-            connections
-                .iter()
-                .any(|(conn, connection)| flush::is_pending(*conn, connection, tracker, viewdefs))
+            let unflushed = tracker.unflushed();
+            connections.iter().any(|(conn, connection)| {
+                flush::is_pending(*conn, connection, tracker, viewdefs, &unflushed)
+            })
         });
         if pending {
             self.flush_at = Some(now + FLUSH_DELAY);
@@ -126,12 +127,14 @@ impl Session {
         self.deliver_removals();
         let connections = &mut self.connections;
         self.backend.with_tracker(|tracker| {
+            let unflushed = tracker.unflushed();
             for (conn, connection) in connections.iter_mut() {
-                let messages = flush::outbound(*conn, connection, tracker, viewdefs);
+                let messages = flush::outbound(*conn, connection, tracker, viewdefs, &unflushed);
                 if let Some(text) = encode_frame(&messages) {
                     outputs.push_back(Output::WsSend { conn: *conn, text });
                 }
             }
+            tracker.mark_flushed(&unflushed);
         });
     }
 }

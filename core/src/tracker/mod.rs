@@ -7,8 +7,10 @@ pub(crate) mod declared;
 pub(crate) mod number;
 pub(crate) mod path;
 pub(crate) mod property;
+pub(crate) mod store;
 pub(crate) mod value_json;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -19,6 +21,7 @@ use crate::protocol::ErrorCode;
 use access::Access;
 use path::Path;
 use property::Priority;
+use store::{Slot, Store};
 pub(crate) use value_json::ObjectIds;
 
 /// A variable id as the server knows it: 1 for the app variable, negative for server
@@ -74,9 +77,17 @@ pub(crate) struct Variable {
     pub(crate) watched_by: BTreeMap<ConnId, u32>,
     /// Unwatched down to zero: skipped with its subtree until watched again.
     pub(crate) dormant: bool,
+    /// Has a non-empty `inactive` property: kept beside `properties` because detection asks
+    /// for every variable in every cycle.
+    inactive: bool,
+    /// Has a non-empty `wrapper` property, for the same reason.
+    wrapper_named: bool,
     /// Bumped whenever what a watcher is sent may change (value JSON, a property, the error
     /// state), so that a flush can skip the variables a connection is up to date with.
     pub(crate) version: u64,
+    /// The version the last flush looked at; 0 when a connection is owed a fresh look (a
+    /// new watch, a write whose echo must be compared). Lets a flush skip what did not change.
+    pub(crate) flushed: u64,
 }
 
 impl Variable {
@@ -95,7 +106,10 @@ impl Variable {
             owner: None,
             watched_by: BTreeMap::new(),
             dormant: false,
+            inactive: false,
+            wrapper_named: false,
             version: 1,
+            flushed: 0,
         }
     }
 
@@ -124,6 +138,11 @@ impl Variable {
         };
         if changed {
             self.version += 1;
+            match name {
+                "inactive" => self.inactive = !text.is_empty(),
+                "wrapper" => self.wrapper_named = !text.is_empty(),
+                _ => {}
+            }
         }
         changed
     }
@@ -133,10 +152,26 @@ impl Variable {
         self.owner.map_or(self.id, |(_, wire)| wire)
     }
 
+    /// Has a `wrapper` property: its value is presented through a wrapper (§5.7).
+    pub(crate) fn wants_wrapper(&self) -> bool {
+        self.wrapper_named
+    }
+
     /// Skipped by detection with its subtree (§4.5).
     pub(crate) fn suspended(&self) -> bool {
-        self.dormant || self.property("inactive").is_some()
+        self.dormant || self.inactive
     }
+}
+
+/// A variable's place in tree order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node {
+    pub(crate) id: VarId,
+    pub(crate) slot: Slot,
+    /// 0 for roots.
+    pub(crate) depth: usize,
+    /// The parent's position in the same order.
+    pub(crate) parent: Option<usize>,
 }
 
 /// A variable removed from the tree, and whom to tell (§4.4): its owner and every connection
@@ -147,55 +182,67 @@ pub(crate) struct Removed {
 }
 
 pub(crate) struct Tracker {
-    /// Boxed: a map node holds eleven entries, and most sessions have one or two variables
-    /// until a browser connects, so inline variables would leave kilobytes of empty slots.
-    variables: BTreeMap<VarId, Box<Variable>>,
+    variables: Store,
     /// Roots in creation order (variable 1 is always listed first once it exists).
     roots: Vec<VarId>,
     last_client_id: VarId,
     last_server_id: VarId,
     /// Removed variables whose watchers have not been told yet.
     removals: Vec<Removed>,
+    /// Every variable in tree order with its depth, rebuilt after the tree's shape changes:
+    /// each cycle walks it, and the shape rarely changes between cycles.
+    order: RefCell<Option<Rc<[Node]>>>,
 }
 
 impl Default for Tracker {
     fn default() -> Self {
         Self {
-            variables: BTreeMap::new(),
+            variables: Store::default(),
             roots: Vec::new(),
             last_client_id: APP_VAR,
             last_server_id: 0,
             removals: Vec::new(),
+            order: RefCell::new(None),
         }
     }
 }
 
 impl Tracker {
     pub(crate) fn get(&self, id: VarId) -> Option<&Variable> {
-        self.variables.get(&id).map(|v| &**v)
+        self.variables.get(id)
     }
 
     pub(crate) fn get_mut(&mut self, id: VarId) -> Option<&mut Variable> {
-        self.variables.get_mut(&id).map(|v| &mut **v)
+        self.variables.get_mut(id)
     }
 
     pub(crate) fn len(&self) -> usize {
         self.variables.len()
     }
 
-    /// Every variable in id order, for checks that do not depend on tree order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Variable> {
-        self.variables.values().map(|v| &**v)
+    /// The variable in `slot`, if it still holds the variable `id` (a slot is reused once its
+    /// variable is removed).
+    pub(crate) fn at(&self, slot: Slot, id: VarId) -> Option<&Variable> {
+        self.variables.at(slot).filter(|v| v.id == id)
+    }
+
+    pub(crate) fn at_mut(&mut self, slot: Slot, id: VarId) -> Option<&mut Variable> {
+        self.variables.at_mut(slot).filter(|v| v.id == id)
+    }
+
+    pub(crate) fn slot(&self, id: VarId) -> Option<Slot> {
+        self.variables.slot(id)
     }
 
     /// Creates variable 1 holding `value`, or replaces its value; `properties` are applied on
     /// top of what it had (an empty string removes one).
     pub(crate) fn set_app(&mut self, value: Value, properties: Vec<(String, String)>) {
-        let app = self
-            .variables
-            .entry(APP_VAR)
-            .or_insert_with(|| Box::new(Variable::new(APP_VAR, None)));
+        if self.variables.get(APP_VAR).is_none() {
+            self.variables.insert(Variable::new(APP_VAR, None));
+        }
+        let app = self.variables.get_mut(APP_VAR).expect("just inserted");
         app.value = value;
+        self.order.take();
         for (name, text) in properties {
             app.set_property(&name, &text, Priority::Medium);
         }
@@ -210,8 +257,9 @@ impl Tracker {
         let id = self.last_client_id;
         let mut variable = Variable::new(id, Some(parent));
         variable.owner = Some(owner);
-        self.variables.insert(id, Box::new(variable));
-        if let Some(parent) = self.variables.get_mut(&parent) {
+        self.variables.insert(variable);
+        self.order.take();
+        if let Some(parent) = self.variables.get_mut(parent) {
             parent.children.push(id);
         }
         id
@@ -221,9 +269,9 @@ impl Tracker {
     pub(crate) fn add_server(&mut self, parent: Option<VarId>) -> VarId {
         self.last_server_id -= 1;
         let id = self.last_server_id;
-        self.variables
-            .insert(id, Box::new(Variable::new(id, parent)));
-        match parent.and_then(|parent| self.variables.get_mut(&parent)) {
+        self.variables.insert(Variable::new(id, parent));
+        self.order.take();
+        match parent.and_then(|parent| self.variables.get_mut(parent)) {
             Some(parent) => parent.children.push(id),
             None => self.roots.push(id),
         }
@@ -245,14 +293,15 @@ impl Tracker {
     /// Removes `id` and its subtree, children before parents (post-order, children in creation
     /// order); whom to tell about each waits in [`Tracker::take_removals`].
     pub(crate) fn remove(&mut self, id: VarId) {
-        let parent = self.variables.get(&id).and_then(|v| v.parent);
+        let parent = self.variables.get(id).and_then(|v| v.parent);
         let mut removed = Vec::new();
         self.remove_into(id, &mut removed);
-        match parent.and_then(|parent| self.variables.get_mut(&parent)) {
+        match parent.and_then(|parent| self.variables.get_mut(parent)) {
             Some(parent) => parent.children.retain(|child| *child != id),
             None => self.roots.retain(|root| *root != id),
         }
         self.removals.append(&mut removed);
+        self.order.take();
     }
 
     /// Removed variables not yet reported to their watchers, in removal order.
@@ -261,13 +310,13 @@ impl Tracker {
     }
 
     fn remove_into(&mut self, id: VarId, removed: &mut Vec<Removed>) {
-        let Some(children) = self.variables.get(&id).map(|v| v.children.clone()) else {
+        let Some(children) = self.variables.get(id).map(|v| v.children.clone()) else {
             return;
         };
         for child in children {
             self.remove_into(child, removed);
         }
-        if let Some(variable) = self.variables.remove(&id) {
+        if let Some(variable) = self.variables.remove(id) {
             let wire = variable.wire_id();
             let mut notify: Vec<(ConnId, i64)> = variable
                 .watched_by
@@ -283,48 +332,101 @@ impl Tracker {
         }
     }
 
-    /// Every variable in tree order with its depth: variable 1, then the other roots in
-    /// creation order, each parent before its children, children in creation order.
-    pub(crate) fn in_tree_order(&self) -> Vec<(&Variable, usize)> {
-        let mut ordered = Vec::with_capacity(self.variables.len());
-        let mut stack: Vec<(VarId, usize)> = self.roots.iter().rev().map(|id| (*id, 0)).collect();
-        while let Some((id, depth)) = stack.pop() {
-            if let Some(variable) = self.variables.get(&id) {
-                ordered.push((&**variable, depth));
+    /// Every variable in tree order: variable 1, then the other roots in creation order, each
+    /// parent before its children, children in creation order.
+    pub(crate) fn tree_order(&self) -> Rc<[Node]> {
+        if let Some(order) = &*self.order.borrow() {
+            return Rc::clone(order);
+        }
+        let mut ordered: Vec<Node> = Vec::with_capacity(self.variables.len());
+        let mut stack: Vec<(VarId, usize, Option<usize>)> =
+            self.roots.iter().rev().map(|id| (*id, 0, None)).collect();
+        while let Some((id, depth, parent)) = stack.pop() {
+            let Some(slot) = self.variables.slot(id) else {
+                continue;
+            };
+            let position = ordered.len();
+            ordered.push(Node {
+                id,
+                slot,
+                depth,
+                parent,
+            });
+            if let Some(variable) = self.variables.at(slot) {
                 stack.extend(
                     variable
                         .children
                         .iter()
                         .rev()
-                        .map(|child| (*child, depth + 1)),
+                        .map(|child| (*child, depth + 1, Some(position))),
                 );
             }
         }
-        ordered
+        let order: Rc<[Node]> = ordered.into();
+        *self.order.borrow_mut() = Some(Rc::clone(&order));
+        order
     }
 
-    /// Ids of the variables detection visits, in tree order: suspended variables (dormant,
+    /// Every variable in tree order with its depth (see [`Tracker::tree_order`]).
+    pub(crate) fn in_tree_order(&self) -> Vec<(&Variable, usize)> {
+        self.tree_order()
+            .iter()
+            .filter_map(|node| Some((self.at(node.slot, node.id)?, node.depth)))
+            .collect()
+    }
+
+    /// Positions in `order` of the variables detection visits: suspended variables (dormant,
     /// or with `inactive` set) are skipped with their subtrees (§4.5).
-    pub(crate) fn detection_order(&self) -> Vec<VarId> {
-        let mut ordered = Vec::new();
-        let mut stack: Vec<VarId> = self.roots.iter().rev().copied().collect();
-        while let Some(id) = stack.pop() {
-            if let Some(variable) = self.variables.get(&id)
-                && !variable.suspended()
-            {
-                ordered.push(id);
-                stack.extend(variable.children.iter().rev());
+    pub(crate) fn detection_order(&self, order: &[Node]) -> Vec<usize> {
+        let mut visit = Vec::with_capacity(order.len());
+        let mut skip_below = usize::MAX;
+        for (position, node) in order.iter().enumerate() {
+            if node.depth > skip_below {
+                continue;
+            }
+            skip_below = usize::MAX;
+            match self.at(node.slot, node.id) {
+                Some(variable) if !variable.suspended() => visit.push(position),
+                _ => skip_below = node.depth,
             }
         }
-        ordered
+        visit
+    }
+
+    /// Variables a flush must look at, in tree order: changed since the last flush, or owed a
+    /// fresh look by some connection. Usually few, so they are found in slab order first.
+    pub(crate) fn unflushed(&self) -> Vec<VarId> {
+        let stale: std::collections::BTreeSet<VarId> = self
+            .variables
+            .values()
+            .filter(|v| v.flushed != v.version)
+            .map(|v| v.id)
+            .collect();
+        if stale.is_empty() {
+            return Vec::new();
+        }
+        self.tree_order()
+            .iter()
+            .map(|node| node.id)
+            .filter(|id| stale.contains(id))
+            .collect()
+    }
+
+    /// Records that a flush looked at `ids`.
+    pub(crate) fn mark_flushed(&mut self, ids: &[VarId]) {
+        for id in ids {
+            if let Some(variable) = self.get_mut(*id) {
+                variable.flushed = variable.version;
+            }
+        }
     }
 
     /// The variable whose navigation value a path with `up` leading `..` starts from:
     /// the parent for 0, one more ancestor for each `..`. `None` above a root.
     pub(crate) fn start_of(&self, id: VarId, up: usize) -> Option<VarId> {
-        let mut current = self.variables.get(&id)?.parent?;
+        let mut current = self.variables.get(id)?.parent?;
         for _ in 0..up {
-            current = self.variables.get(&current)?.parent?;
+            current = self.variables.get(current)?.parent?;
         }
         Some(current)
     }
@@ -333,7 +435,7 @@ impl Tracker {
     /// ignored (§4.3).
     pub(crate) fn inactive(&self, id: VarId) -> bool {
         let mut current = Some(id);
-        while let Some(variable) = current.and_then(|id| self.variables.get(&id)) {
+        while let Some(variable) = current.and_then(|id| self.variables.get(id)) {
             if variable.property("inactive").is_some() {
                 return true;
             }
@@ -355,7 +457,7 @@ impl Tracker {
     pub(crate) fn client_roots_of(&self, conn: ConnId) -> Vec<VarId> {
         let owned = |id: &VarId| {
             self.variables
-                .get(id)
+                .get(*id)
                 .is_some_and(|v| v.owner.is_some_and(|(c, _)| c == conn))
         };
         self.in_tree_order()
