@@ -6,7 +6,11 @@
 use mlua::Value;
 
 use crate::lua::convert::json_to_lua;
+use std::rc::Rc;
+
+use crate::lua::read::{Read, read};
 use crate::lua::resolve::{self, PathError};
+use crate::lua::settle;
 use crate::lua::{LuaBackend, LuaFailure};
 use crate::protocol::ErrorCode;
 use crate::tracker::property::Priority;
@@ -40,6 +44,19 @@ impl From<JsonError> for VarError {
             description,
         }
     }
+}
+
+/// How many variables a tree needs before detection keeps a mirror.
+const MIRROR_FROM: usize = 32;
+
+/// Every visited variable's navigation value after the last detection walk, by position in
+/// the tree order it was made for (1-based in the Lua table).
+pub(crate) struct Mirror {
+    order: Rc<[Node]>,
+    values: mlua::Table,
+    /// Which positions hold a value: a variable skipped by every walk since the mirror was
+    /// made has none, and an absent entry reads as nil, which must not pass for its value.
+    known: Vec<bool>,
 }
 
 /// The variable to evaluate: by position in a detection walk's tree order, or by id.
@@ -88,16 +105,65 @@ enum Source {
 impl LuaBackend {
     /// One detection walk over the variables not suspended, in tree order. Returns whether
     /// any value, property or error state changed.
+    ///
+    /// Variables are first offered to [`settle`], which proves most of them unchanged in one
+    /// call into Lua against the mirror left by the previous walk; the rest are evaluated one
+    /// by one, and their navigation values recorded in the mirror for the next walk. A mirror
+    /// is only trusted for the tree order it was made for, and only if no variable was
+    /// evaluated outside a walk since (see [`LuaBackend::evaluate`]).
     pub(crate) fn detect(&mut self) -> bool {
         let (order, visit) = self.host(|h| {
             let order = h.tracker.tree_order();
             let visit = h.tracker.detection_order(&order);
             (order, visit)
         });
+        let kept = self
+            .mirror
+            .take()
+            .filter(|mirror| Rc::ptr_eq(&mirror.order, &order));
+        let steps = kept
+            .as_ref()
+            .map(|mirror| self.host(|h| settle::plan(&h.tracker, &order, &visit, &mirror.known)));
+        let (table, mut known) = match kept {
+            Some(mirror) => (Some(mirror.values), mirror.known),
+            // A small tree is walked in microseconds; a mirror would only cost heap in every
+            // session, idle ones included.
+            None if order.len() < MIRROR_FROM => (None, Vec::new()),
+            None => (
+                self.lua.create_table_with_capacity(order.len(), 0).ok(),
+                vec![false; order.len()],
+            ),
+        };
         let mut changed = false;
-        for position in visit {
+        let mut index = 0;
+        while index < visit.len() {
+            if let (Some(steps), Some(table)) = (&steps, &table) {
+                index = settle::settle(&self.lua, table, &visit, steps, index);
+                if index == visit.len() {
+                    break;
+                }
+            }
+            let position = visit[index];
             changed |= self.evaluate_at(Place::Walk(&order, position));
+            if let Some(values) = &table {
+                let node = order[position];
+                let navigation =
+                    self.host(|h| h.tracker.at(node.slot, node.id).map(|v| v.navigation()));
+                if values
+                    .raw_set(position + 1, navigation.unwrap_or(Value::Nil))
+                    .is_err()
+                {
+                    return changed;
+                }
+                known[position] = true;
+            }
+            index += 1;
         }
+        self.mirror = table.map(|values| Mirror {
+            order,
+            values,
+            known,
+        });
         changed
     }
 
@@ -105,6 +171,8 @@ impl LuaBackend {
     /// value, a value holder re-encodes what it holds; `w` and `action` variables are not
     /// read. Returns whether its value JSON, `type` or error state changed.
     pub(crate) fn evaluate(&mut self, id: VarId) -> bool {
+        // The value may change outside a walk: the mirror would no longer match.
+        self.mirror = None;
         self.evaluate_at(Place::Id(id))
     }
 
@@ -143,7 +211,11 @@ impl LuaBackend {
         self.budget.reset();
         let read = match source {
             Source::Held(held) => Ok(held),
-            Source::Path(start, path) => resolve::read(&start, &path).map_err(VarError::from),
+            Source::Path(start, path) => match read(&self.lua, &start, &path, settled.as_ref()) {
+                Ok(Read::Same) => return false,
+                Ok(Read::Value(value)) => Ok(value),
+                Err(error) => Err(VarError::from(error)),
+            },
             Source::AboveRoot => Err(VarError {
                 code: ErrorCode::PathFailure,
                 description: "the path goes above the root of the variable tree".into(),

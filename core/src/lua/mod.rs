@@ -9,8 +9,12 @@ mod failure;
 mod host;
 mod json_api;
 mod pattern;
+#[allow(unsafe_code)] // the one place that drives the Lua stack directly; see read.rs
+mod read;
 mod resolve;
 mod session_api;
+#[allow(unsafe_code)] // drives the Lua stack directly; see settle.rs
+mod settle;
 mod timers;
 mod variables_api;
 mod wrapper;
@@ -93,6 +97,8 @@ pub(crate) struct LuaBackend {
     lua: Lua,
     budget: Rc<Budget>,
     objects: ObjectIds,
+    /// What the last detection walk saw, for the next one to compare against.
+    mirror: Option<evaluate::Mirror>,
 }
 
 impl LuaBackend {
@@ -168,6 +174,7 @@ impl LuaBackend {
             lua,
             budget,
             objects,
+            mirror: None,
         })
     }
 

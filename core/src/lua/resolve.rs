@@ -15,27 +15,6 @@ pub(crate) enum PathError {
     Lua(mlua::Error),
 }
 
-/// Reads `path` from `start`. A nil on the way gives nil, not an error.
-pub(crate) fn read(start: &Value, path: &Path) -> Result<Value, PathError> {
-    let mut current = start.clone();
-    for element in &path.elements {
-        if current.is_nil() {
-            return Ok(Value::Nil);
-        }
-        current = match element {
-            Element::Field(name) => index(&current, Key::Name(name))?,
-            Element::Index(i) => index(&current, Key::Position(*i))?,
-            Element::Call(name) => call(&current, name, None)?,
-            Element::Setter(name) => {
-                return Err(PathError::Navigation(format!(
-                    "'{name}(_)' can only be written"
-                )));
-            }
-        };
-    }
-    Ok(current)
-}
-
 /// Writes `value` through `path` from `start` (§5.3): every element but the last is
 /// navigated (calls made), then the last one is assigned, indexed raw, or called.
 pub(crate) fn write(
