@@ -9,6 +9,7 @@ mod failure;
 mod host;
 mod json_api;
 mod pattern;
+mod reload;
 mod resolve;
 mod session_api;
 mod timers;
