@@ -48,4 +48,4 @@ pub use crate::config::Config;
 pub use crate::core::{Core, HttpReply, Misuse};
 pub use crate::ids::{ConnId, IdSource, SeededIds, SessionId};
 pub use crate::output::{LogLevel, LogRecord, Output};
-pub use crate::site::Site;
+pub use crate::site::{SITE_FOLDERS, Site};
