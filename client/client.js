@@ -8,7 +8,9 @@
 //   bindings.js    the ui-* binding attributes
 //   paths.js       binding paths, key combinations, the session id
 //   errors.js      marking elements whose variable is in error
+//   banner.js      the hot-reload error banner
 
+import { ReloadBanner } from "./banner.js";
 import { keepConnected, socketUrl } from "./connection.js";
 import { Outbox } from "./outbox.js";
 import { sessionId } from "./paths.js";
@@ -28,16 +30,18 @@ function appElement() {
 
 function start(sid, app) {
   let variables = null;
+  const banner = new ReloadBanner();
   keepConnected(socketUrl(sid), {
     // Every (re)connection starts from nothing: the server has dropped this tab's variables,
     // so ids start again at 2 and variable 1 is watched anew. The page keeps showing the old
     // view until the new one renders over it.
     onOpen(socket) {
       variables?.dispose();
+      banner.hide();
       const outbox = new Outbox((batch) => {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(batch));
       });
-      variables = new Variables(outbox, new Viewdefs());
+      variables = new Variables(outbox, new Viewdefs(), banner);
       const namespace = app.getAttribute("ui-namespace") ?? "";
       variables.watchApp(app, (variable) =>
         new View(variables, variable, new ElementSlot(app), namespace));

@@ -29,9 +29,10 @@ export class Variables {
   /** Live views in creation order, so that parents re-render before their children. */
   views = new Set();
 
-  constructor(outbox, viewdefs) {
+  constructor(outbox, viewdefs, banner) {
     this.outbox = outbox;
     this.viewdefs = viewdefs;
+    this.banner = banner;
   }
 
   /** Variable 1, which exists on the server already: the client only watches it. */
@@ -141,6 +142,9 @@ export class Variables {
       const delivered = this.viewdefs.store(viewdefs);
       // Pending views may render now, and views showing a re-sent key render it again.
       for (const view of [...this.views]) view.refresh(delivered);
+    }
+    if (variable.id === 1 && Object.hasOwn(others, "reloadError")) {
+      this.banner.show(others.reloadError);
     }
     storeProperties(variable, others);
     if (hasValue) variable.value = data.value;

@@ -18,12 +18,13 @@ const fn builtin_file(path: &'static str, text: &'static str) -> Builtin {
 
 /// The browser client: `client.js` imports the other modules by relative URL, so every module
 /// of `client/` must be listed here.
-static BUILTINS: [Builtin; 10] = [
+static BUILTINS: [Builtin; 11] = [
     builtin_file("/lunette/client.js", include_str!("../../client/client.js")),
     builtin_file(
         "/lunette/client.css",
         include_str!("../../client/client.css"),
     ),
+    builtin_file("/lunette/banner.js", include_str!("../../client/banner.js")),
     builtin_file(
         "/lunette/bindings.js",
         include_str!("../../client/bindings.js"),

@@ -26,6 +26,9 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// Variables per session (§6.3): a `create` beyond it is `limit-exceeded`.
     pub max_variables: usize,
+    /// `--hotload` (§7.6, §8): [`Core::handle_site_changes`](crate::Core::handle_site_changes)
+    /// applies edited files to live sessions; without it that input is ignored.
+    pub hotload: bool,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             shards: 1,
             allow_origins: Vec::new(),
             max_variables: 100_000,
+            hotload: false,
         }
     }
 }

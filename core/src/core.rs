@@ -82,11 +82,11 @@ impl Core {
         let (viewdefs, problems) = Viewdefs::load(&site);
         let outputs = problems
             .into_iter()
-            .map(|message| {
+            .map(|problem| {
                 Output::Log(LogRecord {
                     level: LogLevel::Warn,
                     session: None,
-                    message,
+                    message: problem.message,
                 })
             })
             .collect();
@@ -135,6 +135,31 @@ impl Core {
         self.connections.remove(&conn);
         let (mut cx, sessions, _) = self.step_context();
         sessions.disconnect(&sid, conn, &mut cx);
+        Ok(())
+    }
+
+    /// `--hotload` ([`Config::hotload`]): site files changed. Each change is a site path
+    /// (`lua/main.lua`, `viewdefs/Adder.DEFAULT.html`, `html/app.css`) with the file's new
+    /// contents, `None` if it was deleted; unchanged contents are skipped.
+    ///
+    /// The site is updated at once (new sessions, static files). Viewdefs are validated again:
+    /// a changed one goes to every connection that had it, a new one to every watcher of
+    /// variable 1, a removed one is no longer sent, and one that became invalid keeps its
+    /// previous version (logged with path and reason). Every session that loaded a changed
+    /// Lua module re-runs its new text with `session.reloading` true (§7.6); a failure is
+    /// logged with file and line and shown in the page through variable 1's `reloadError`
+    /// property (see `session/reload.rs`). Then each affected session runs an update cycle
+    /// and its replies leave within 10 ms. Without `hotload` the changes are ignored (and
+    /// logged).
+    pub fn handle_site_changes(
+        &mut self,
+        now: Instant,
+        changes: Vec<(String, Option<Bytes>)>,
+    ) -> Result<(), Misuse> {
+        self.advance(now)?;
+        let (mut cx, sessions, _) = self.step_context();
+        sessions.expire_due(&mut cx);
+        self.apply_site_changes(changes);
         Ok(())
     }
 

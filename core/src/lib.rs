@@ -10,7 +10,11 @@
 //!
 //! Every transport follows the same rhythm:
 //!
-//! 1. call one `handle_*` method with `now` (never earlier than the previous `now`);
+//! 1. call one `handle_*` method with `now` (never earlier than the previous `now`):
+//!    [`Core::handle_http`] for a request, [`Core::handle_ws_text`] and
+//!    [`Core::handle_ws_closed`] for an upgraded connection, [`Core::handle_timeout`] when the
+//!    timer fires, and with `--hotload` [`Core::handle_site_changes`] when site files changed
+//!    (the transport watches the site and reads the files; core never does);
 //! 2. drain [`Core::poll_output`] until it returns `None`;
 //! 3. arm a single timer for [`Core::poll_timeout`]; when it fires, call
 //!    [`Core::handle_timeout`] with the current time and start again at 2.
@@ -28,6 +32,7 @@ mod assets;
 mod config;
 mod core;
 mod debug;
+mod hotload;
 mod http;
 mod ids;
 mod lua;
@@ -43,4 +48,4 @@ pub use crate::config::Config;
 pub use crate::core::{Core, HttpReply, Misuse};
 pub use crate::ids::{ConnId, IdSource, SeededIds, SessionId};
 pub use crate::output::{LogLevel, LogRecord, Output};
-pub use crate::site::Site;
+pub use crate::site::{SITE_FOLDERS, Site};

@@ -31,16 +31,22 @@ impl Site {
     }
 
     /// Adds or replaces a file. Returns `false` (and keeps nothing) for a path outside
-    /// `lua/`, `viewdefs/` and `html/` or one with an empty, `.` or `..` segment.
+    /// `lua/`, `viewdefs/` and `html/`, one with an empty, `.` or `..` segment, or a backslash.
     pub fn insert(&mut self, path: &str, contents: Bytes) -> bool {
         let inside = SITE_FOLDERS.iter().any(|folder| path.starts_with(folder));
         let clean = path
             .split('/')
             .all(|segment| !segment.is_empty() && segment != "." && segment != "..");
-        if inside && clean && !path.contains('\\') {
+        let valid = inside && clean && !path.contains('\\');
+        if valid {
             self.files.insert(path.to_owned(), contents);
         }
-        inside && clean
+        valid
+    }
+
+    /// Removes a file; returns whether it was there.
+    pub fn remove(&mut self, path: &str) -> bool {
+        self.files.remove(path).is_some()
     }
 
     /// The contents of a file by its site-relative path.

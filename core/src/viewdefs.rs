@@ -8,14 +8,35 @@ use crate::site::Site;
 /// The valid viewdefs of a site, by key.
 #[derive(Debug, Default)]
 pub(crate) struct Viewdefs {
-    templates: BTreeMap<String, String>,
+    templates: BTreeMap<String, Template>,
+}
+
+#[derive(Debug, Clone)]
+struct Template {
+    /// The site file it came from.
+    path: String,
+    text: String,
+}
+
+/// A viewdef file that was skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub(crate) path: String,
+    pub(crate) message: String,
 }
 
 impl Viewdefs {
     /// Reads every `viewdefs/**.html` of the site in sorted path order. Returns the problems
-    /// found (path and reason), each file with one being skipped.
-    pub(crate) fn load(site: &Site) -> (Self, Vec<String>) {
-        let mut templates = BTreeMap::new();
+    /// found, each file with one being skipped.
+    pub(crate) fn load(site: &Site) -> (Self, Vec<Problem>) {
+        Self::reload(site, &Self::default())
+    }
+
+    /// Reads the viewdefs again after site files changed (`--hotload`, §8): as
+    /// [`Viewdefs::load`], except that a file that has become invalid keeps the version it had
+    /// in `previous`, as long as no other file took its key meanwhile.
+    pub(crate) fn reload(site: &Site, previous: &Viewdefs) -> (Self, Vec<Problem>) {
+        let mut templates: BTreeMap<String, Template> = BTreeMap::new();
         let mut problems = Vec::new();
         for path in site
             .paths()
@@ -34,9 +55,31 @@ impl Viewdefs {
                 text.as_deref().and_then(template_problem)
             };
             match (problem, text) {
-                (Some(reason), _) => problems.push(format!("viewdef {path} skipped: {reason}")),
+                (Some(reason), _) => {
+                    let kept = previous
+                        .templates
+                        .get(key)
+                        .filter(|old| old.path == path && !templates.contains_key(key));
+                    let message = match kept {
+                        Some(old) => {
+                            templates.insert(key.to_owned(), old.clone());
+                            format!(
+                                "viewdef {path} not updated: {reason}; its previous version stays"
+                            )
+                        }
+                        None => format!("viewdef {path} skipped: {reason}"),
+                    };
+                    problems.push(Problem {
+                        path: path.to_owned(),
+                        message,
+                    });
+                }
                 (None, Some(text)) => {
-                    templates.insert(key.to_owned(), text.trim().to_owned());
+                    let template = Template {
+                        path: path.to_owned(),
+                        text: text.trim().to_owned(),
+                    };
+                    templates.insert(key.to_owned(), template);
                 }
                 (None, None) => {}
             }
@@ -46,7 +89,9 @@ impl Viewdefs {
 
     /// Every key and template, in key order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.templates.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.templates
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.text.as_str()))
     }
 }
 
@@ -115,7 +160,7 @@ mod tests {
         let (viewdefs, problems) = Viewdefs::load(&site);
         (
             viewdefs.iter().map(|(k, _)| k.to_owned()).collect(),
-            problems,
+            problems.into_iter().map(|p| p.message).collect(),
         )
     }
 
@@ -166,6 +211,63 @@ mod tests {
             problems
                 .iter()
                 .any(|p| p.contains("viewdefs/sub/Ok.DEFAULT.html") && p.contains("already"))
+        );
+    }
+
+    fn site(files: &[(&str, &str)]) -> Site {
+        let mut site = Site::new();
+        for (path, text) in files {
+            site.insert(path, Bytes::copy_from_slice(text.as_bytes()));
+        }
+        site
+    }
+
+    #[test]
+    fn a_reload_keeps_the_previous_version_of_a_file_that_became_invalid() {
+        let (before, _) = Viewdefs::load(&site(&[
+            ("viewdefs/A.DEFAULT.html", "<template>a1</template>"),
+            ("viewdefs/B.DEFAULT.html", "<template>b1</template>"),
+            ("viewdefs/C.DEFAULT.html", "<template>c1</template>"),
+        ]));
+        let (after, problems) = Viewdefs::reload(
+            &site(&[
+                ("viewdefs/A.DEFAULT.html", "<div>a2</div>"),
+                ("viewdefs/B.DEFAULT.html", "<template>b2</template>"),
+                ("viewdefs/D.DEFAULT.html", "<template>d1</template>"),
+                ("viewdefs/E.DEFAULT.html", "<p>e</p>"),
+            ]),
+            &before,
+        );
+        assert_eq!(
+            after.iter().collect::<Vec<_>>(),
+            [
+                ("A.DEFAULT", "<template>a1</template>"),
+                ("B.DEFAULT", "<template>b2</template>"),
+                ("D.DEFAULT", "<template>d1</template>"),
+            ]
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].path, "viewdefs/A.DEFAULT.html");
+        assert!(problems[0].message.contains("previous version stays"));
+        assert!(problems[1].message.contains("skipped"));
+    }
+
+    #[test]
+    fn a_kept_version_never_takes_a_key_another_file_now_holds() {
+        let (before, _) = Viewdefs::load(&site(&[(
+            "viewdefs/z/K.DEFAULT.html",
+            "<template>old</template>",
+        )]));
+        let (after, _) = Viewdefs::reload(
+            &site(&[
+                ("viewdefs/a/K.DEFAULT.html", "<template>new</template>"),
+                ("viewdefs/z/K.DEFAULT.html", "<div></div>"),
+            ]),
+            &before,
+        );
+        assert_eq!(
+            after.iter().collect::<Vec<_>>(),
+            [("K.DEFAULT", "<template>new</template>")]
         );
     }
 }

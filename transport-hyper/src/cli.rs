@@ -58,6 +58,11 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
     pub lua_budget: u64,
 
+    /// Apply edits of the site's lua/, viewdefs/ and html/ files to live sessions: changed Lua
+    /// files re-run in the sessions that loaded them, viewdefs are re-sent (needs --dir)
+    #[arg(long, requires = "dir")]
+    pub hotload: bool,
+
     /// Number of cores (threads) serving sessions; a session lives on one of them
     /// [default: the number of available CPUs]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -86,6 +91,7 @@ impl Cli {
             lua_budget: self.lua_budget,
             allow_origins: self.allow_origins.clone(),
             max_variables: self.max_variables,
+            hotload: self.hotload,
             ..Config::default()
         }
     }
@@ -202,6 +208,7 @@ mod tests {
         assert_eq!(cli.max_frame_bytes, 1_048_576);
         assert!(config.allow_origins.is_empty());
         assert_eq!(config.max_variables, 100_000);
+        assert!(!config.hotload);
         assert!(cli.shard_count() >= 1);
     }
 
@@ -243,6 +250,14 @@ mod tests {
     fn never_more_shards_than_sessions() {
         let cli = Cli::parse_from(["lunette", "--max-sessions", "2", "--shards", "8"]);
         assert_eq!(cli.shard_count(), 2);
+    }
+
+    #[test]
+    fn hotload_needs_a_site_directory() {
+        let cli = Cli::parse_from(["lunette", "--dir", "site", "--hotload"]);
+        assert!(cli.config().hotload);
+        let error = Cli::try_parse_from(["lunette", "--hotload"]).expect_err("no --dir");
+        assert!(error.to_string().contains("--dir"), "{error}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod balance;
 mod cli;
+mod hotload;
 mod ids;
 mod route;
 mod server;
@@ -19,6 +20,7 @@ mod websocket;
 mod ws_conns;
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -32,14 +34,10 @@ use crate::signals::StopSignals;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (site, description, skipped) = match &cli.dir {
-        None => (
-            Site::builtin(),
-            "the built-in default app".to_owned(),
-            vec![],
-        ),
+    let (site, root, skipped) = match &cli.dir {
+        None => (Site::builtin(), None, vec![]),
         Some(dir) => match site_dir::read_site(dir) {
-            Ok(read) => (read.site, read.root.display().to_string(), read.skipped),
+            Ok(read) => (read.site, Some(read.root), read.skipped),
             Err(error) => return fail(2, &error.to_string()),
         },
     };
@@ -58,10 +56,11 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return fail(1, &format!("cannot start the runtime: {error}")),
     };
-    runtime.block_on(run(&cli, site, &description))
+    runtime.block_on(run(&cli, site, root))
 }
 
-async fn run(cli: &Cli, site: Site, description: &str) -> ExitCode {
+/// `root` is the site directory's canonical path, `None` for the built-in app.
+async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
     let listener = match server::bind(&cli.host, cli.port) {
         Ok(listener) => listener,
         Err(message) => return fail(1, &message),
@@ -80,16 +79,41 @@ async fn run(cli: &Cli, site: Site, description: &str) -> ExitCode {
         Ok(shards) => shards,
         Err(error) => return fail(1, &format!("cannot start the shards: {error}")),
     };
-    drop(site);
     // The shards hold their own clones: the socket closes when the last of them stops.
     drop(listener);
+    let watcher = match (&root, cli.hotload) {
+        (Some(root), true) => match hotload::watch(root.clone(), site, shards.site_changes()) {
+            Ok(watcher) => Some(watcher),
+            Err(message) => {
+                shards.stop();
+                return fail(
+                    1,
+                    &format!("cannot watch the site for --hotload: {message}"),
+                );
+            }
+        },
+        _ => {
+            drop(site);
+            None
+        }
+    };
+    let description = match &root {
+        Some(root) => root.display().to_string(),
+        None => "the built-in default app".to_owned(),
+    };
+    let hotload = if watcher.is_some() {
+        " with hot reload"
+    } else {
+        ""
+    };
     announce(&format!(
-        "lunette serving {description} at {}",
+        "lunette serving {description}{hotload} at {}",
         server::url(addr)
     ));
     tracing::info!(shards = shard_count, "listening on {addr}");
     let signal = signals.recv().await;
     tracing::info!("{signal}: stopping");
+    drop(watcher);
     shards.stop();
     tracing::info!("stopped");
     ExitCode::SUCCESS

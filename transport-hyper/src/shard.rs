@@ -17,6 +17,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::route;
+use crate::shards::Changes;
 use crate::tasks::Tasks;
 use crate::websocket::{self, Link};
 use crate::ws_conns::WsConns;
@@ -125,6 +126,15 @@ impl Shard {
             // The client may have gone meanwhile; then there is no one to tell (a dropped
             // `Upgrade` link tells core the connection closed).
             let _ = job.reply.send(self.handle_http(job.request));
+        }
+    }
+
+    /// Hands the core every batch of site changes (`--hotload`) for as long as the shard runs.
+    pub async fn serve_site_changes(&self, mut changes: mpsc::UnboundedReceiver<Changes>) {
+        while let Some(batch) = changes.recv().await {
+            self.step("a site change", |core, now| {
+                core.handle_site_changes(now, batch.to_vec())
+            });
         }
     }
 

@@ -6,9 +6,11 @@
 
 use std::io;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime};
 
+use bytes::Bytes;
 use lunette_core::{Config, Core, Site};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -23,11 +25,29 @@ use crate::shard::{Job, Shard};
 /// Requests a shard may hold in its queue of forwarded ones before senders wait.
 const QUEUE: usize = 256;
 
+/// Site files that changed (`--hotload`): site path and new contents, `None` if deleted.
+pub type Changes = Arc<Vec<(String, Option<Bytes>)>>;
+
 /// The running shard threads.
 #[derive(Debug)]
 pub struct Shards {
     threads: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
+    site_changes: SiteChanges,
+}
+
+/// Where to send site changes so that every shard's core gets them; usable from any thread.
+#[derive(Debug, Clone)]
+pub struct SiteChanges(Vec<mpsc::UnboundedSender<Changes>>);
+
+impl SiteChanges {
+    pub fn send(&self, changes: Vec<(String, Option<Bytes>)>) {
+        let changes = Arc::new(changes);
+        for shard in &self.0 {
+            // A shard that stopped has no sessions left to reload.
+            let _ = shard.send(Arc::clone(&changes));
+        }
+    }
 }
 
 impl Shards {
@@ -45,9 +65,13 @@ impl Shards {
         let (stop, stopping) = watch::channel(false);
         let (queues, receivers): (Vec<_>, Vec<_>) =
             (0..count).map(|_| mpsc::channel::<Job>(QUEUE)).unzip();
+        let (change_senders, change_receivers): (Vec<_>, Vec<_>) = (0..count)
+            .map(|_| mpsc::unbounded_channel::<Changes>())
+            .unzip();
         let mut threads = Vec::with_capacity(count);
         let balances = balance::balances(count);
-        for (index, (jobs, (balance, handed))) in receivers.into_iter().zip(balances).enumerate() {
+        let inputs = receivers.into_iter().zip(change_receivers).zip(balances);
+        for (index, ((jobs, changes), (balance, handed))) in inputs.enumerate() {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
@@ -71,12 +95,25 @@ impl Shards {
             let thread = std::thread::Builder::new()
                 .name(format!("lunette-shard-{index}"))
                 .spawn(move || {
-                    let shard = run(config, websocket, site, incoming, jobs, queues, stopping);
+                    let inputs = Inputs {
+                        incoming,
+                        jobs,
+                        changes,
+                    };
+                    let shard = run(config, websocket, site, inputs, queues, stopping);
                     LocalSet::new().block_on(&runtime, shard);
                 })?;
             threads.push(thread);
         }
-        Ok(Self { threads, stop })
+        Ok(Self {
+            threads,
+            stop,
+            site_changes: SiteChanges(change_senders),
+        })
+    }
+
+    pub fn site_changes(&self) -> SiteChanges {
+        self.site_changes.clone()
     }
 
     /// Has every shard stop accepting, then waits until each has finished its requests in
@@ -91,23 +128,37 @@ impl Shards {
     }
 }
 
+/// What reaches a shard from outside its thread.
+struct Inputs {
+    incoming: Incoming,
+    /// Requests forwarded by other shards.
+    jobs: mpsc::Receiver<Job>,
+    changes: mpsc::UnboundedReceiver<Changes>,
+}
+
 /// A shard's life: serve until told to stop, then keep answering forwarded requests until
 /// no shard can send any more.
 async fn run(
     mut config: Config,
     websocket: WebSocketConfig,
     site: Site,
-    incoming: Incoming,
-    jobs: mpsc::Receiver<Job>,
+    inputs: Inputs,
     queues: Vec<mpsc::Sender<Job>>,
     stopping: watch::Receiver<bool>,
 ) {
+    let Inputs {
+        incoming,
+        jobs,
+        changes,
+    } = inputs;
     let index = config.shard;
     config.epoch = SystemTime::now();
     let core = Core::new(config, site, Box::<OsIds>::default(), Instant::now());
     let shard = Rc::new(Shard::new(index, core, queues, stopping, websocket));
     let timers = Rc::clone(&shard);
     spawn_local(async move { timers.run_timers().await });
+    let reloads = Rc::clone(&shard);
+    spawn_local(async move { reloads.serve_site_changes(changes).await });
     let forwarded = Rc::clone(&shard);
     let jobs = spawn_local(async move { forwarded.serve_jobs(jobs).await });
     server::serve(incoming, &shard).await;

@@ -5,54 +5,14 @@
 mod common;
 
 use std::io::ErrorKind;
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Reply, Server, read_reply, sid_of_location};
+use common::{Server, Socket, new_session, open, request_upgrade};
 use tungstenite::protocol::frame::Frame;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
-use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::{Error, Message};
 
-/// RFC 6455's example key and the accept value it must produce.
-const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 const UNKNOWN_SID: &str = "0123456789abcdef0123456789abcdef";
-
-type Socket = WebSocket<TcpStream>;
-
-fn new_session(server: &Server) -> String {
-    let root = server.get("/");
-    assert_eq!(root.status, 302);
-    sid_of_location(root.header("location").expect("Location header"))
-}
-
-/// Sends an upgrade request for `path` and reads the answer, keeping the connection.
-fn request_upgrade(server: &Server, path: &str, origin: Option<&str>) -> (Reply, TcpStream) {
-    let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
-    let mut stream = server.connect();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n",
-        server.addr
-    );
-    std::io::Write::write_all(&mut stream, request.as_bytes()).expect("write upgrade request");
-    let reply = read_reply(&mut stream);
-    (reply, stream)
-}
-
-/// Opens a WebSocket to the session, checking the `101`.
-fn open(server: &Server, sid: &str, origin: Option<&str>) -> Socket {
-    let (reply, stream) = request_upgrade(server, &format!("/ws/{sid}"), origin);
-    assert_eq!(reply.status, 101, "{}", reply.text());
-    assert_eq!(reply.header("sec-websocket-accept"), Some(ACCEPT));
-    assert!(
-        reply
-            .header("upgrade")
-            .is_some_and(|value| value.eq_ignore_ascii_case("websocket"))
-    );
-    WebSocket::from_raw_socket(stream, Role::Client, None)
-}
 
 /// Reads until the server's close frame and returns its code.
 fn close_code(socket: &mut Socket) -> Option<u16> {

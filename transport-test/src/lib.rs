@@ -183,6 +183,23 @@ impl Harness {
         self.drain();
     }
 
+    /// Site files changed on disk, as a transport with `--hotload` reports them: site path
+    /// and new text, `None` for a deleted file.
+    pub fn change_files(&mut self, changes: &[(&str, Option<&str>)]) {
+        let changes = changes
+            .iter()
+            .map(|(path, text)| {
+                let contents = text.map(|t| Bytes::copy_from_slice(t.as_bytes()));
+                ((*path).to_owned(), contents)
+            })
+            .collect();
+        self.record(format!("{} site changed {changes:?}", self.stamp()));
+        if let Err(misuse) = self.core.handle_site_changes(self.now, changes) {
+            panic!("harness misused core: {misuse}");
+        }
+        self.drain();
+    }
+
     /// Frames the connection received since the last call, oldest first.
     pub fn frames(&mut self, conn: ConnId) -> Vec<String> {
         self.inbox

@@ -48,4 +48,9 @@ impl ChunkCache {
             .insert(chunk_name.to_owned(), compiled.clone());
         compiled
     }
+
+    /// Drops what was compiled under `chunk_name`: its file changed (hot reload).
+    pub(crate) fn forget(&self, chunk_name: &str) {
+        self.compiled.borrow_mut().remove(chunk_name);
+    }
 }

@@ -9,8 +9,9 @@ mod failure;
 mod host;
 mod json_api;
 mod pattern;
-#[allow(unsafe_code)] // the one place that drives the Lua stack directly; see read.rs
+#[allow(unsafe_code)] // drives the Lua stack directly; see read.rs
 mod read;
+mod reload;
 mod resolve;
 mod session_api;
 #[allow(unsafe_code)] // drives the Lua stack directly; see settle.rs

@@ -190,6 +190,31 @@ impl SessionManager {
         self.after_step(sid, cx);
     }
 
+    /// Site files changed (`--hotload`): every session re-runs the `modules` (name, new
+    /// source) it has loaded; then each session that re-ran one, or every session when
+    /// `viewdefs_changed`, runs an update cycle and arms its flush, as after an inbound frame
+    /// that was not a user event (§7.6, §8).
+    pub(crate) fn reload(
+        &mut self,
+        modules: &[(String, bytes::Bytes)],
+        viewdefs_changed: bool,
+        cx: &mut StepContext<'_>,
+    ) {
+        let sids: Vec<SessionId> = self.sessions.keys().copied().collect();
+        for sid in sids {
+            let Some(session) = self.sessions.get_mut(&sid) else {
+                continue;
+            };
+            session.backend.set_clock(cx.clock(session.created));
+            let ran = session.reload_modules(modules);
+            if ran || viewdefs_changed {
+                session.cycle();
+                session.flush_later(cx.now, cx.viewdefs);
+            }
+            self.after_step(&sid, cx);
+        }
+    }
+
     /// Sessions whose next deadline is at or before `now`.
     fn due_at(&self, now: Instant) -> Vec<SessionId> {
         self.wakeups

@@ -5,6 +5,7 @@ mod connection;
 mod flush;
 pub(crate) mod manager;
 mod messages;
+mod reload;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -34,6 +35,8 @@ pub(crate) struct Session {
     last_connection_number: u32,
     /// When pending replies must leave: 10 ms after the first pending item (§4.6).
     flush_at: Option<Instant>,
+    /// Hot-reload failures still standing, by module name (see `reload.rs`).
+    reload_errors: BTreeMap<String, String>,
 }
 
 impl Session {
@@ -47,6 +50,7 @@ impl Session {
             ever_connected: false,
             last_connection_number: 0,
             flush_at: None,
+            reload_errors: BTreeMap::new(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Helpers for tests that run the real `lunette` binary: start it on a free port, speak
-//! HTTP/1.1 to it over a plain TCP socket, stop it with a signal, make site directories.
+//! HTTP/1.1 and WebSocket to it over plain TCP sockets, stop it with a signal, make site
+//! directories.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -12,6 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use tungstenite::protocol::{Role, WebSocket};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_lunette");
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -291,4 +294,45 @@ pub fn sid_of_location(location: &str) -> String {
         "sid {sid:?}"
     );
     sid.to_owned()
+}
+
+/// RFC 6455's example key and the accept value it must produce.
+pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+pub const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+pub type Socket = WebSocket<TcpStream>;
+
+pub fn new_session(server: &Server) -> String {
+    let root = server.get("/");
+    assert_eq!(root.status, 302);
+    sid_of_location(root.header("location").expect("Location header"))
+}
+
+/// Sends an upgrade request for `path` and reads the answer, keeping the connection.
+pub fn request_upgrade(server: &Server, path: &str, origin: Option<&str>) -> (Reply, TcpStream) {
+    let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
+    let mut stream = server.connect();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n",
+        server.addr
+    );
+    stream
+        .write_all(request.as_bytes())
+        .expect("write upgrade request");
+    let reply = read_reply(&mut stream);
+    (reply, stream)
+}
+
+/// Opens a WebSocket to the session, checking the `101`.
+pub fn open(server: &Server, sid: &str, origin: Option<&str>) -> Socket {
+    let (reply, stream) = request_upgrade(server, &format!("/ws/{sid}"), origin);
+    assert_eq!(reply.status, 101, "{}", reply.text());
+    assert_eq!(reply.header("sec-websocket-accept"), Some(ACCEPT));
+    assert!(
+        reply
+            .header("upgrade")
+            .is_some_and(|value| value.eq_ignore_ascii_case("websocket"))
+    );
+    WebSocket::from_raw_socket(stream, Role::Client, None)
 }
