@@ -15,7 +15,7 @@ use crate::lua::{LuaBackend, LuaFailure};
 use crate::protocol::ErrorCode;
 use crate::tracker::property::Priority;
 use crate::tracker::value_json::{JsonError, type_name, value_json};
-use crate::tracker::{Node, Tracker, VarError, VarId, Variable, Wrapper};
+use crate::tracker::{Node, Tracker, VarError, VarId, Variable};
 
 impl From<PathError> for VarError {
     fn from(error: PathError) -> Self {
@@ -277,48 +277,6 @@ impl LuaBackend {
                 }
             }
         })
-    }
-
-    /// The wrapper variable `id` has after reading `value` (§5.7): made when the value turns
-    /// non-null or `wrapper` names a new type, refreshed (`wrapper.value = value`, then
-    /// `wrapper:sync()`) when the value JSON changes, gone when either is emptied.
-    fn refresh_wrapper(&self, id: VarId, value: &Value, json: &str) -> Option<Wrapper> {
-        let (name, existing) = self.host(|h| {
-            let variable = h.tracker.get(id)?;
-            let name = variable.property("wrapper")?.to_owned();
-            Some((name, variable.wrapper.clone()))
-        })?;
-        if value.is_nil() {
-            return None;
-        }
-        match existing.filter(|w| w.name == name) {
-            Some(mut wrapper) => {
-                if wrapper.value_json != json {
-                    wrapper.value_json = json.to_owned();
-                    let synced = wrapper.table.set("value", value.clone()).and_then(|()| {
-                        match wrapper.table.get::<Value>("sync")? {
-                            Value::Function(sync) => sync.call::<()>(wrapper.table.clone()),
-                            _ => Ok(()),
-                        }
-                    });
-                    if let Err(error) = synced {
-                        let why = LuaFailure::from_error(&error).message;
-                        self.host(|h| {
-                            h.logs.push((
-                                crate::output::LogLevel::Debug,
-                                format!("variable {id}: wrapper {name} failed to sync: {why}"),
-                            ))
-                        });
-                    }
-                }
-                Some(wrapper)
-            }
-            None => self.make_wrapper(id, &name).map(|table| Wrapper {
-                name,
-                table,
-                value_json: json.to_owned(),
-            }),
-        }
     }
 
     /// A client's `update` value written through the variable's path (§5.3). Returns the

@@ -1,51 +1,132 @@
-//! Lua-defined wrappers (PROTOCOL §5.7): a variable with a `wrapper=T` property presents its
-//! value through `T:new(proxy)`, a table its children navigate from and whose JSON is sent.
+//! Wrappers (PROTOCOL §5.7): a variable with a `wrapper=T` property presents its value through
+//! `T:new(proxy)`, a table its children navigate from and whose JSON is sent. A `create=T`
+//! variable starts out holding `T:new(value)`.
 
-use mlua::{Lua, Table, Value, Variadic};
+use mlua::{IntoLua, Lua, Table, Value, Variadic};
 
-use crate::lua::LuaBackend;
 use crate::lua::session_api::with_host;
+use crate::lua::{LuaBackend, LuaFailure};
 use crate::output::LogLevel;
-use crate::tracker::VarId;
+use crate::tracker::{VarId, Wrapper, WrapperKind};
 
 impl LuaBackend {
-    /// Builds the wrapper named `name` for variable `id`: the global table `name` (dotted
-    /// names walk fields) and its `new`, called as `T:new(proxy)`. Any failure is only a
-    /// debug log line and leaves the variable unwrapped.
-    pub(crate) fn make_wrapper(&self, id: VarId, name: &str) -> Option<Table> {
-        let made = (|| -> Result<Table, String> {
-            let mut current = Value::Table(self.lua.globals());
-            for part in name.split('.') {
-                let Value::Table(table) = current else {
-                    return Err(format!("'{name}' is not a global table"));
-                };
-                current = table.get(part).map_err(|e| e.to_string())?;
+    /// The wrapper variable `id` has after reading `value`, whose JSON is `json`.
+    ///
+    /// - `create=T`, at the variable's first evaluation: `T:new(value)` stands for the value
+    ///   until a value read differs from that first one.
+    /// - `wrapper=T`: made when the value turns non-null or `wrapper` names a new type,
+    ///   refreshed (`wrapper.value = value`, then `wrapper:sync()`) when the value JSON
+    ///   changes, gone when either is emptied.
+    pub(crate) fn refresh_wrapper(&self, id: VarId, value: &Value, json: &str) -> Option<Wrapper> {
+        let (wanted, existing, create) = self.host(|h| {
+            let variable = h.tracker.get(id)?;
+            let create = variable
+                .json
+                .is_none()
+                .then(|| variable.property("create"))
+                .flatten();
+            if !variable.wants_wrapper() && variable.wrapper.is_none() && create.is_none() {
+                return None;
             }
-            let Value::Table(class) = current else {
-                return Err(format!("'{name}' is not a global table"));
-            };
-            let new: mlua::Function = class
-                .get::<Option<mlua::Function>>("new")
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("'{name}' has no new function"))?;
-            let proxy = proxy(&self.lua, id).map_err(|e| e.to_string())?;
-            match new
-                .call::<Value>((class, proxy))
-                .map_err(|e| e.to_string())?
-            {
-                Value::Table(wrapper) => Ok(wrapper),
-                other => Err(format!("{name}:new returned a {}", other.type_name())),
-            }
-        })();
-        match made {
-            Ok(wrapper) => Some(wrapper),
-            Err(why) => {
-                self.host(|h| {
-                    h.logs
-                        .push((LogLevel::Debug, format!("variable {id}: no wrapper: {why}")))
-                });
+            Some((
+                variable.property("wrapper").map(str::to_owned),
+                variable.wrapper.clone(),
+                create.map(str::to_owned),
+            ))
+        })?;
+        let existing = match existing {
+            Some(created) if created.kind == WrapperKind::Created => {
+                if created.value_json == json {
+                    return Some(created);
+                }
                 None
             }
+            other => other,
+        };
+        if let Some(name) = create {
+            match self.construct(&name, value.clone()) {
+                Ok(table) => {
+                    return Some(Wrapper {
+                        name,
+                        table,
+                        value_json: json.to_owned(),
+                        kind: WrapperKind::Created,
+                    });
+                }
+                Err(why) => self.debug_log(format!("variable {id}: not created: {why}")),
+            }
+        }
+        let name = wanted?;
+        if value.is_nil() {
+            return None;
+        }
+        match existing.filter(|w| w.name == name && w.kind == WrapperKind::Lua) {
+            Some(mut wrapper) => {
+                if wrapper.value_json != json {
+                    wrapper.value_json = json.to_owned();
+                    let synced = wrapper.table.set("value", value.clone()).and_then(|()| {
+                        match wrapper.table.get::<Value>("sync")? {
+                            Value::Function(sync) => sync.call::<()>(wrapper.table.clone()),
+                            _ => Ok(()),
+                        }
+                    });
+                    if let Err(error) = synced {
+                        let why = LuaFailure::from_error(&error).message;
+                        self.debug_log(format!(
+                            "variable {id}: wrapper {name} failed to sync: {why}"
+                        ));
+                    }
+                }
+                Some(wrapper)
+            }
+            None => match proxy(&self.lua, id)
+                .map_err(|error| error.to_string())
+                .and_then(|proxy| self.construct(&name, proxy))
+            {
+                Ok(table) => Some(Wrapper {
+                    name,
+                    table,
+                    value_json: json.to_owned(),
+                    kind: WrapperKind::Lua,
+                }),
+                Err(why) => {
+                    self.debug_log(format!("variable {id}: no wrapper: {why}"));
+                    None
+                }
+            },
+        }
+    }
+
+    /// A debug log line: what wrappers and presenters that could not be made leave behind.
+    pub(super) fn debug_log(&self, message: String) {
+        self.host(|h| h.logs.push((LogLevel::Debug, message)));
+    }
+
+    /// `T:new(argument)` for the global table `T` named `name` (dotted names walk fields), with
+    /// a budget of its own (§7.1). Unknown `T`, no `new`, an error or a result that is not a
+    /// table is the reason why not.
+    pub(crate) fn construct(&self, name: &str, argument: impl IntoLua) -> Result<Table, String> {
+        let mut current = Value::Table(self.lua.globals());
+        for part in name.split('.') {
+            let Value::Table(table) = current else {
+                return Err(format!("'{name}' is not a global table"));
+            };
+            current = table.get(part).map_err(|e| e.to_string())?;
+        }
+        let Value::Table(class) = current else {
+            return Err(format!("'{name}' is not a global table"));
+        };
+        let new: mlua::Function = class
+            .get::<Option<mlua::Function>>("new")
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("'{name}' has no new function"))?;
+        self.budget.reset();
+        match new
+            .call::<Value>((class, argument))
+            .map_err(|e| LuaFailure::from_error(&e).message)?
+        {
+            Value::Table(made) => Ok(made),
+            other => Err(format!("{name}:new returned a {}", other.type_name())),
         }
     }
 }

@@ -46,6 +46,16 @@ pub(crate) struct Wrapper {
     pub(crate) table: mlua::Table,
     /// The JSON of the value it last saw, to refresh it only when that changes.
     pub(crate) value_json: String,
+    pub(crate) kind: WrapperKind,
+}
+
+/// Where a wrapper comes from, which decides how it follows its variable's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WrapperKind {
+    /// `wrapper=T`, a Lua global: given each new value, then `sync()`ed (§5.7).
+    Lua,
+    /// `create=T` (§5.7): stands for the value until a value read differs from the first.
+    Created,
 }
 
 /// Why a variable's last evaluation failed (§5.8).
