@@ -11,6 +11,7 @@ use std::rc::Rc;
 use crate::lua::read::{Read, read};
 use crate::lua::resolve::{self, PathError};
 use crate::lua::settle;
+use crate::lua::view_list;
 use crate::lua::{LuaBackend, LuaFailure};
 use crate::protocol::ErrorCode;
 use crate::tracker::property::Priority;
@@ -24,7 +25,17 @@ impl From<PathError> for VarError {
                 code: ErrorCode::PathFailure,
                 description,
             },
-            PathError::Lua(error) => lua_error(&error),
+            PathError::Lua(error) => match view_list::refused_name(&error) {
+                Some(description) => VarError {
+                    code: ErrorCode::PathFailure,
+                    description,
+                },
+                None => lua_error(&error),
+            },
+            PathError::Denied(description) => VarError {
+                code: ErrorCode::AccessDenied,
+                description,
+            },
         }
     }
 }
@@ -92,6 +103,9 @@ fn same(value: &Value, previous: &Value) -> bool {
     }
 }
 
+/// Walks per update cycle at most (§4.5).
+const MAX_WALKS: usize = 4;
+
 /// Where a variable's value comes from.
 enum Source {
     /// A value holder (variable 1, a server variable made with a value).
@@ -103,6 +117,21 @@ enum Source {
 }
 
 impl LuaBackend {
+    /// Change detection (§4.5): walks again while a ViewList re-synchronised during the
+    /// previous walk, at most [`MAX_WALKS`] walks. Returns whether any value, property or
+    /// error state changed.
+    pub(crate) fn detect(&mut self) -> bool {
+        self.resynced.set(false);
+        let mut changed = false;
+        for _ in 0..MAX_WALKS {
+            changed |= self.walk();
+            if !self.resynced.replace(false) {
+                break;
+            }
+        }
+        changed
+    }
+
     /// One detection walk over the variables not suspended, in tree order. Returns whether
     /// any value, property or error state changed.
     ///
@@ -111,7 +140,7 @@ impl LuaBackend {
     /// by one, and their navigation values recorded in the mirror for the next walk. A mirror
     /// is only trusted for the tree order it was made for, and only if no variable was
     /// evaluated outside a walk since (see [`LuaBackend::evaluate`]).
-    pub(crate) fn detect(&mut self) -> bool {
+    fn walk(&mut self) -> bool {
         let (order, visit) = self.host(|h| {
             let order = h.tracker.tree_order();
             let visit = h.tracker.detection_order(&order);

@@ -18,8 +18,10 @@ mod session_api;
 mod settle;
 mod timers;
 mod variables_api;
+mod view_list;
 mod wrapper;
 
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -100,6 +102,8 @@ pub(crate) struct LuaBackend {
     objects: ObjectIds,
     /// What the last detection walk saw, for the next one to compare against.
     mirror: Option<evaluate::Mirror>,
+    /// A ViewList re-synchronised since detection last looked (§4.5).
+    resynced: Cell<bool>,
 }
 
 impl LuaBackend {
@@ -176,6 +180,7 @@ impl LuaBackend {
             budget,
             objects,
             mirror: None,
+            resynced: Cell::new(false),
         })
     }
 

@@ -2,6 +2,7 @@
 
 use mlua::{Function, Value};
 
+use crate::lua::view_list::BuiltIn;
 use crate::tracker::access::Access;
 use crate::tracker::path::{Element, Path};
 
@@ -13,6 +14,8 @@ pub(crate) enum PathError {
     Navigation(String),
     /// Lua raised an error, ran out of memory or over its budget (`lua-error`).
     Lua(mlua::Error),
+    /// A write into a built-in wrapper (`access-denied`).
+    Denied(String),
 }
 
 /// Writes `value` through `path` from `start` (§5.3): every element but the last is
@@ -48,6 +51,12 @@ pub(crate) fn write(
             target.type_name()
         )));
     };
+    if let Some(built_in) = BuiltIn::of(table) {
+        return Err(PathError::Denied(format!(
+            "{} is read-only: cannot write '{last}' (path '{path}')",
+            built_in.describe()
+        )));
+    }
     match last {
         Element::Field(name) => table.set(name.as_str(), value).map_err(PathError::Lua),
         Element::Index(i) => table

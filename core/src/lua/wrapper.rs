@@ -1,10 +1,11 @@
 //! Wrappers (PROTOCOL §5.7): a variable with a `wrapper=T` property presents its value through
-//! `T:new(proxy)`, a table its children navigate from and whose JSON is sent. A `create=T`
-//! variable starts out holding `T:new(value)`.
+//! `T:new(proxy)`, a table its children navigate from and whose JSON is sent; `lua.ViewList`
+//! is built in (§9, `view_list`). A `create=T` variable starts out holding `T:new(value)`.
 
 use mlua::{IntoLua, Lua, Table, Value, Variadic};
 
 use crate::lua::session_api::with_host;
+use crate::lua::view_list::{self, VIEW_LIST};
 use crate::lua::{LuaBackend, LuaFailure};
 use crate::output::LogLevel;
 use crate::tracker::{VarId, Wrapper, WrapperKind};
@@ -16,7 +17,7 @@ impl LuaBackend {
     ///   until a value read differs from that first one.
     /// - `wrapper=T`: made when the value turns non-null or `wrapper` names a new type,
     ///   refreshed (`wrapper.value = value`, then `wrapper:sync()`) when the value JSON
-    ///   changes, gone when either is emptied.
+    ///   changes, gone when either is emptied. Ignored on a `lua.ViewListItem`.
     pub(crate) fn refresh_wrapper(&self, id: VarId, value: &Value, json: &str) -> Option<Wrapper> {
         let (wanted, existing, create) = self.host(|h| {
             let variable = h.tracker.get(id)?;
@@ -57,6 +58,12 @@ impl LuaBackend {
             }
         }
         let name = wanted?;
+        if view_list::is_item(value) {
+            return None;
+        }
+        if name == VIEW_LIST {
+            return self.refresh_view_list(id, existing, value, json);
+        }
         if value.is_nil() {
             return None;
         }

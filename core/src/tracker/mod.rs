@@ -54,6 +54,8 @@ pub(crate) struct Wrapper {
 pub(crate) enum WrapperKind {
     /// `wrapper=T`, a Lua global: given each new value, then `sync()`ed (§5.7).
     Lua,
+    /// `wrapper=lua.ViewList` (§9), with the `itemWrapper` it read at creation.
+    ViewList { item_wrapper: Option<String> },
     /// `create=T` (§5.7): stands for the value until a value read differs from the first.
     Created,
 }

@@ -148,7 +148,7 @@ fn write_ref(out: &mut String, value: &Value, objects: &mut ObjectIds) -> Result
 
 /// `Some(n)` if `table` is an array table: no type name, at least one positive integer key,
 /// and otherwise only string keys starting with `_`; `n` is its largest integer key.
-fn array_length(table: &Table) -> Result<Option<i64>, JsonError> {
+pub(crate) fn array_length(table: &Table) -> Result<Option<i64>, JsonError> {
     if type_name(table)?.is_some() {
         return Ok(None);
     }
