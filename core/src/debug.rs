@@ -5,6 +5,10 @@ use std::fmt::Write;
 use crate::lua::VariableView;
 use crate::tracker::value_json::write_string;
 
+/// `/<sid>/variables`: a self-contained page that polls `variables.json` beside it and shows
+/// it as a sortable table or a tree.
+pub(crate) const VARIABLES_PAGE: &str = include_str!("variables_page.html");
+
 /// `/<sid>/variables.json`: every variable in tree order with the §11 fields. `connection`
 /// gives a connection's number for the client variables' owners.
 pub(crate) fn variables_json(

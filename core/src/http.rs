@@ -1,5 +1,5 @@
 //! HTTP routes (PROTOCOL §2): `GET /` creates a session, `/<sid>` serves its page, the debug
-//! JSON, and static files from the site or the built-in assets.
+//! page and JSON, and static files from the site or the built-in assets.
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -66,6 +66,7 @@ impl Core {
         if let Some(sid) = SessionId::parse(first) {
             let rest: Vec<&str> = segments.collect();
             return match rest.as_slice() {
+                ["variables"] => self.variables_page(&sid),
                 ["variables.json"] => self.variables_json(&sid),
                 _ => self.session_page(&sid),
             };
@@ -176,6 +177,17 @@ impl Core {
             header::SET_COOKIE,
             header_value(&format!("ui-session={sid}; Path=/; SameSite=Lax")),
         );
+        response
+    }
+
+    fn variables_page(&self, sid: &SessionId) -> Response<Bytes> {
+        if self.sessions.get(sid).is_none() {
+            return html(StatusCode::NOT_FOUND, pages::expired());
+        }
+        let mut response = html(StatusCode::OK, debug::VARIABLES_PAGE);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }
 

@@ -133,10 +133,14 @@ fn debug_requests_do_not_refresh_activity() {
     let (mut h, sid) = two_minute_session(APP);
     h.advance(MINUTE);
     assert_eq!(h.get(&format!("/{sid}/variables.json")).status(), 200);
+    assert_eq!(h.get(&format!("/{sid}/variables")).status(), 200);
     h.advance(MINUTE - MS);
     assert!(live(&h));
     h.advance(MS);
-    assert!(!live(&h), "variables.json must not have moved expiry");
+    assert!(
+        !live(&h),
+        "the debug page and JSON must not have moved expiry"
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! PROTOCOL §2 and §6.1 as a browser sees them: checklist items 1–11, HEAD, and the debug JSON
-//! of §11 (items 80–81).
+//! PROTOCOL §2 and §6.1 as a browser sees them: checklist items 1–11, HEAD, and the debug page
+//! and JSON of §11 (items 80–81).
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -617,6 +617,55 @@ fn variables_json_takes_the_type_from_the_metatable() {
     );
     let sid = h.create_session();
     assert_eq!(h.variables(&sid)[0]["type"], "Counter");
+}
+
+#[test]
+fn the_variables_page_is_self_contained_html_that_polls_the_json_beside_it() {
+    let mut h = harness();
+    let sid = h.create_session();
+    for method in [Method::GET, Method::HEAD] {
+        let response = h.request(method.clone(), &format!("/{sid}/variables"));
+        assert_eq!(response.status(), 200, "{method}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(header(&response, "cache-control"), "no-store");
+        assert_eq!(header(&response, "referrer-policy"), "no-referrer");
+        assert_eq!(header(&response, "set-cookie"), "", "not the app's page");
+    }
+    let page = body_text(&h.get(&format!("/{sid}/variables")));
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(!page.contains("ui-app"), "not the app's page");
+    for external in ["src=", "href=", "@import", "url(", "//"] {
+        let outside: Vec<&str> = page
+            .lines()
+            .filter(|line| line.contains(external) && !line.trim_start().starts_with("//"))
+            .collect();
+        assert!(outside.is_empty(), "{external} in {outside:?}");
+    }
+    assert!(
+        page.contains(r#"fetch("variables.json""#),
+        "polls the JSON beside it"
+    );
+    for every in ["1000", "2000", "5000", "0"] {
+        assert!(
+            page.contains(&format!(r#"<option value="{every}""#)),
+            "{every}"
+        );
+    }
+}
+
+#[test]
+fn the_variables_page_of_an_unknown_sid_is_a_404() {
+    let mut h = harness();
+    let response = h.get(&format!("/{UNKNOWN_SID}/variables"));
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        header(&response, "content-type"),
+        "text/html; charset=utf-8"
+    );
+    assert!(body_text(&response).contains("expired or never existed"));
 }
 
 // --- 81: determinism ---
