@@ -429,6 +429,7 @@ fn a_value_that_is_not_an_array_counts_as_empty() {
     let (mut h, _sid, tab, _) = bound_list();
     act(&mut h, tab, 90, "clear");
     let received = received(&mut h, tab);
+    assert_eq!(value_of(&received, 3), json!([]), "items stays an array");
     for id in [10, 20, 30] {
         assert_eq!(value_of(&received, id), Value::Null);
     }
@@ -436,6 +437,25 @@ fn a_value_that_is_not_an_array_counts_as_empty() {
         update_of(&received, 2).is_empty(),
         "the list itself stays: {received:?}"
     );
+}
+
+#[test]
+fn a_null_value_is_an_empty_list() {
+    let (mut h, _sid, tab) = open(APP);
+    h.send(
+        tab,
+        &batch(&[
+            view(2, 1, "missing?wrapper=lua.ViewList"),
+            view(3, 2, "items"),
+        ]),
+    );
+    h.advance(FLUSH);
+    let received = one_frame(&mut h, tab);
+    assert_eq!(
+        update_of(&received, 2)[1]["properties"]["type"],
+        "lua.ViewList"
+    );
+    assert_eq!(value_of(&received, 3), json!([]));
 }
 
 // --- §4.5: detection walks again after a re-sync --------------------------------------------

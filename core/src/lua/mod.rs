@@ -40,6 +40,7 @@ pub(crate) use failure::LuaFailure;
 use host::Host;
 pub(crate) use host::StepClock;
 use timers::Timers;
+pub(crate) use view_list::BuiltIn;
 
 const SANDBOX: &str = include_str!("../../../lua/sandbox.lua");
 

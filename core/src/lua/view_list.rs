@@ -18,7 +18,8 @@ use crate::tracker::{VarId, Wrapper, WrapperKind};
 /// The `wrapper` property value that asks for a ViewList, and its type name.
 pub(crate) const VIEW_LIST: &str = "lua.ViewList";
 const VIEW_LIST_ITEM: &str = "lua.ViewListItem";
-/// `__name` of a list's `items` array. It has no type name: it is sent as a JSON array.
+/// `__name` of a list's `items` array. It has no type name: it is sent as a JSON array, `[]`
+/// when empty.
 const ITEMS: &str = "lua.ViewList.items";
 
 /// A table this module made, told by its metatable.

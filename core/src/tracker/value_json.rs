@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use mlua::{Table, Value};
 
+use crate::lua::BuiltIn;
 use crate::tracker::number::format_float;
 
 /// Why a value has no JSON; the variable gets a `path-failure` error with this text.
@@ -147,7 +148,8 @@ fn write_ref(out: &mut String, value: &Value, objects: &mut ObjectIds) -> Result
 }
 
 /// `Some(n)` if `table` is an array table: no type name, at least one positive integer key,
-/// and otherwise only string keys starting with `_`; `n` is its largest integer key.
+/// and otherwise only string keys starting with `_`; `n` is its largest integer key. A
+/// ViewList's `items` is one even when empty.
 pub(crate) fn array_length(table: &Table) -> Result<Option<i64>, JsonError> {
     if type_name(table)?.is_some() {
         return Ok(None);
@@ -166,7 +168,8 @@ pub(crate) fn array_length(table: &Table) -> Result<Option<i64>, JsonError> {
         }
     }
     if largest == 0 {
-        return Ok(None);
+        // A ViewList's items stay an array when the list is empty.
+        return Ok((BuiltIn::of(table) == Some(BuiltIn::Items)).then_some(0));
     }
     if largest - entries > MAX_ARRAY_HOLES {
         return Err(unrepresentable(format!(
