@@ -189,6 +189,7 @@ class ValueBinding {
     this.checkable = this.input && isCheckable(element);
     this.scroll = flags.has("scrollOnOutput");
     this.#last = this.input ? this.#current() : undefined;
+    if (element.localName === "select") this.#followOptions();
     if (!this.input || variable.properties.access === "r") return;
     valueBindings.set(element, this);
     listen(variable, element, "change", () => this.#send());
@@ -218,8 +219,28 @@ class ValueBinding {
 
   dispose() {
     if (valueBindings.get(this.element) === this) valueBindings.delete(this.element);
+    this.observer?.disconnect();
   }
 
+  /**
+   * A select drops a value that none of its options has, and its options may arrive after
+   * the value (a `ui-view` rendering them inside it, their `value`s bound too): apply the
+   * value again whenever they change.
+   */
+  #followOptions() {
+    const { element } = this;
+    this.observer = new MutationObserver(() => {
+      if (element.value !== this.#last && element !== document.activeElement) {
+        element.value = this.#last;
+      }
+    });
+    this.observer.observe(element, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ["value"],
+    });
+  }
 
   #current() {
     return this.checkable ? this.element.checked : this.element.value;
