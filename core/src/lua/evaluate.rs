@@ -150,9 +150,7 @@ impl LuaBackend {
             .mirror
             .take()
             .filter(|mirror| Rc::ptr_eq(&mirror.order, &order));
-        let steps = kept
-            .as_ref()
-            .map(|mirror| self.host(|h| settle::plan(&h.tracker, &order, &visit, &mirror.known)));
+        let reuse = kept.is_some();
         let (table, mut known) = match kept {
             Some(mirror) => (Some(mirror.values), mirror.known),
             // A small tree is walked in microseconds; a mirror would only cost heap in every
@@ -166,8 +164,18 @@ impl LuaBackend {
         let mut changed = false;
         let mut index = 0;
         while index < visit.len() {
-            if let (Some(steps), Some(table)) = (&steps, &table) {
-                index = settle::settle(&self.lua, table, &visit, steps, index);
+            if reuse && let Some(table) = &table {
+                // No Lua code runs while proving (see `settle`), so the tracker can stay
+                // borrowed throughout.
+                index = self.host(|h| {
+                    let walk = settle::Walk {
+                        tracker: &h.tracker,
+                        order: &order,
+                        visit: &visit,
+                        known: &known,
+                    };
+                    settle::settle(&self.lua, table, &walk, index)
+                });
                 if index == visit.len() {
                     break;
                 }

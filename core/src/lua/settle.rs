@@ -10,7 +10,6 @@
 //! handed back and evaluated the ordinary way, with nothing run twice.
 
 use std::cell::Cell;
-use std::rc::Rc;
 
 use mlua::{Lua, Table, Value, ffi};
 
@@ -42,7 +41,11 @@ impl<'a> Keys<'a> {
     unsafe fn push(&mut self, state: *mut ffi::lua_State, name: &'a str) {
         // SAFETY: the kept slots exist (see `settle`) and there is room for one more value.
         unsafe {
-            if let Some(slot) = self.names.iter().position(|kept| *kept == Some(name)) {
+            if let Some(slot) = self
+                .names
+                .iter()
+                .position(|kept| kept.is_some_and(|kept| same_text(kept, name)))
+            {
                 ffi::lua_pushvalue(state, FIRST_KEY + slot as i32);
                 return;
             }
@@ -56,70 +59,65 @@ impl<'a> Keys<'a> {
 }
 
 /// What one visited variable needs from the fast walk.
-pub(crate) enum Step {
+enum Step<'t> {
     /// Nothing: `w` and `action` variables are not read and their navigation never changes.
     Skip,
     /// Evaluated the ordinary way.
     Evaluate,
     /// Re-read `path` from the mirror entry at `start` (a position in tree order).
-    Read { start: usize, path: Rc<Path> },
+    Read { start: usize, path: &'t Path },
 }
 
-/// The step of every position in `visit`; only positions whose mirror entry is `known` can be
-/// read against it.
-pub(crate) fn plan(
-    tracker: &Tracker,
-    order: &[Node],
-    visit: &[usize],
-    known: &[bool],
-) -> Vec<Step> {
-    visit
-        .iter()
-        .map(|&position| {
-            let node = order[position];
-            let Some(variable) = tracker.at(node.slot, node.id) else {
-                return Step::Evaluate;
-            };
-            if !variable.access.is_readable() {
-                return Step::Skip;
-            }
-            let Some(path) = &variable.path else {
-                return Step::Evaluate;
-            };
-            let plain = path
-                .elements
-                .iter()
-                .all(|e| matches!(e, Element::Field(_) | Element::Index(_)));
-            let settled = variable.error.is_none()
-                && variable.json.is_some()
-                && variable.wrapper.is_none()
-                && !variable.wants_wrapper()
-                && !matches!(variable.value, Value::Table(_));
-            let mut start = node.parent;
-            for _ in 0..path.up {
-                start = start.and_then(|p| order[p].parent);
-            }
-            match start {
-                Some(start) if plain && settled && known[start] && known[position] => Step::Read {
-                    start,
-                    path: Rc::clone(path),
-                },
-                _ => Step::Evaluate,
-            }
-        })
-        .collect()
+/// A detection walk as the fast part sees it.
+pub(crate) struct Walk<'t> {
+    pub(crate) tracker: &'t Tracker,
+    pub(crate) order: &'t [Node],
+    /// Positions in `order` the walk visits.
+    pub(crate) visit: &'t [usize],
+    /// Which positions' mirror entries hold a value.
+    pub(crate) known: &'t [bool],
 }
 
-/// Walks `visit` from index `from` while each variable is skipped or proven unchanged.
+impl<'t> Walk<'t> {
+    /// What the variable at `position` needs.
+    fn step(&self, position: usize) -> Step<'t> {
+        let node = self.order[position];
+        let Some(variable) = self.tracker.at(node.slot, node.id) else {
+            return Step::Evaluate;
+        };
+        if !variable.access.is_readable() {
+            return Step::Skip;
+        }
+        let Some(path) = &variable.path else {
+            return Step::Evaluate;
+        };
+        let plain = path
+            .elements
+            .iter()
+            .all(|e| matches!(e, Element::Field(_) | Element::Index(_)));
+        let settled = variable.error.is_none()
+            && variable.json.is_some()
+            && variable.wrapper.is_none()
+            && !variable.wants_wrapper()
+            && !matches!(variable.value, Value::Table(_));
+        let mut start = node.parent;
+        for _ in 0..path.up {
+            start = start.and_then(|p| self.order[p].parent);
+        }
+        match start {
+            Some(start) if plain && settled && self.known[start] && self.known[position] => {
+                Step::Read { start, path }
+            }
+            _ => Step::Evaluate,
+        }
+    }
+}
+
+/// Walks `walk.visit` from index `from` while each variable is skipped or proven unchanged.
 /// Returns the index of the first one that must be evaluated the ordinary way (or
 /// `visit.len()`).
-pub(crate) fn settle(
-    lua: &Lua,
-    mirror: &Table,
-    visit: &[usize],
-    steps: &[Step],
-    from: usize,
-) -> usize {
+pub(crate) fn settle(lua: &Lua, mirror: &Table, walk: &Walk<'_>, from: usize) -> usize {
+    let visit = walk.visit;
     let reached = Cell::new(from);
     // SAFETY: the closure runs inside mlua's protected call with the mirror table as its one
     // argument (stack index 1). Each read pushes at most three values over what it pops, and
@@ -143,11 +141,11 @@ pub(crate) fn settle(
             let mut index = from;
             while index < visit.len() {
                 reached.set(index);
-                let proven = match &steps[index] {
+                let proven = match walk.step(visit[index]) {
                     Step::Skip => true,
                     Step::Evaluate => false,
                     Step::Read { start, path } => {
-                        unchanged(state, &mut keys, to_key(*start), to_key(visit[index]), path)
+                        unchanged(state, &mut keys, to_key(start), to_key(visit[index]), path)
                     }
                 };
                 if !proven {
@@ -162,6 +160,11 @@ pub(crate) fn settle(
     // On an error `reached` is the variable being read: the ordinary evaluation takes it.
     drop(walked);
     reached.get()
+}
+
+/// Compares two short names byte by byte: inlined, where `==` calls `memcmp` each time.
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 fn to_key(position: usize) -> ffi::lua_Integer {
