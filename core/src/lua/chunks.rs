@@ -11,27 +11,64 @@ use mlua::chunk::ChunkMode;
 use mlua::{Lua, LuaOptions, StdLib};
 
 use crate::lua::LuaFailure;
+use crate::site::Site;
 
 /// A chunk's bytecode, or why it does not compile.
 type Compiled = Result<Rc<[u8]>, LuaFailure>;
 
 pub(crate) struct ChunkCache {
+    shared: Rc<Shared>,
+}
+
+struct Shared {
     /// A bare VM used only to compile; it runs nothing.
     compiler: Lua,
     compiled: RefCell<BTreeMap<String, Compiled>>,
+    /// The site the modules come from, with the address of the `Site` it was copied from: the
+    /// copy shares the files' bytes, and is made once per `Core` instead of once per session.
+    /// A `Core` keeps its site for its whole life; one that swaps it (hot reload) must also
+    /// forget the compiled chunks, which are keyed by chunk name.
+    site: RefCell<Option<(usize, Rc<Site>)>>,
 }
 
 impl ChunkCache {
     pub(crate) fn new() -> mlua::Result<Self> {
         Ok(Self {
-            compiler: Lua::new_with(StdLib::NONE, LuaOptions::new())?,
-            compiled: RefCell::default(),
+            shared: Rc::new(Shared {
+                compiler: Lua::new_with(StdLib::NONE, LuaOptions::new())?,
+                compiled: RefCell::default(),
+                site: RefCell::default(),
+            }),
         })
     }
 
     /// The bytecode of `source` compiled under `chunk_name` (e.g. `@lua/main.lua`), or the
     /// syntax error, compiled on first use.
     pub(crate) fn get(&self, chunk_name: &str, source: &[u8]) -> Compiled {
+        self.shared.get(chunk_name, source)
+    }
+
+    /// What a session needs to `require` the Lua files of `site` (PROTOCOL §7.4).
+    pub(crate) fn modules(&self, site: &Site) -> Modules {
+        let address = std::ptr::from_ref(site) as usize;
+        let mut known = self.shared.site.borrow_mut();
+        let site = match &*known {
+            Some((at, copy)) if *at == address => copy.clone(),
+            _ => {
+                let copy = Rc::new(site.clone());
+                *known = Some((address, copy.clone()));
+                copy
+            }
+        };
+        Modules {
+            chunks: self.shared.clone(),
+            site,
+        }
+    }
+}
+
+impl Shared {
+    fn get(&self, chunk_name: &str, source: &[u8]) -> Compiled {
         if let Some(known) = self.compiled.borrow().get(chunk_name) {
             return known.clone();
         }
@@ -47,5 +84,46 @@ impl ChunkCache {
             .borrow_mut()
             .insert(chunk_name.to_owned(), compiled.clone());
         compiled
+    }
+}
+
+/// A session's access to the site's Lua files, compiled through its core's cache.
+#[derive(Clone)]
+pub(crate) struct Modules {
+    chunks: Rc<Shared>,
+    site: Rc<Site>,
+}
+
+/// What `require` finds for a module name.
+pub(crate) enum ModuleLookup {
+    /// Not dot-joined segments of `[A-Za-z0-9_-]`.
+    InvalidName,
+    NotFound,
+    Compiled(Rc<[u8]>),
+    SyntaxError(String),
+}
+
+impl Modules {
+    /// Module `a.b` is the file `lua/a/b.lua`, compiled as the chunk `@lua/a/b.lua`.
+    pub(crate) fn lookup(&self, name: &[u8]) -> ModuleLookup {
+        let valid = !name.is_empty()
+            && name.split(|&b| b == b'.').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .iter()
+                        .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+        if !valid {
+            return ModuleLookup::InvalidName;
+        }
+        let name = String::from_utf8_lossy(name).replace('.', "/");
+        let path = format!("lua/{name}.lua");
+        let Some(source) = self.site.get(&path) else {
+            return ModuleLookup::NotFound;
+        };
+        match self.chunks.get(&format!("@{path}"), source) {
+            Ok(bytecode) => ModuleLookup::Compiled(bytecode),
+            Err(failure) => ModuleLookup::SyntaxError(failure.message),
+        }
     }
 }

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::ids::SessionId;
+use crate::lua::chunks::Modules;
 use crate::lua::timers::Timers;
 use crate::output::LogLevel;
 use crate::tracker::Tracker;
@@ -16,6 +17,8 @@ pub(crate) struct Host {
     pub(crate) logs: Vec<(LogLevel, String)>,
     /// `--max-variables`, which `session:createVariable` respects too.
     pub(crate) max_variables: usize,
+    /// The site's Lua files, for `require`.
+    pub(crate) modules: Modules,
 }
 
 /// Time as a script sees it during one step.

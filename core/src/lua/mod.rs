@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use mlua::chunk::ChunkMode;
-use mlua::{Lua, LuaOptions, StdLib};
+use mlua::{Function, Lua, LuaOptions, StdLib};
 
 use crate::config::Config;
 use crate::ids::SessionId;
@@ -29,6 +29,7 @@ use crate::tracker::{APP_VAR, ObjectIds, Tracker, VarError, VarId};
 
 use budget::Budget;
 pub(crate) use chunks::ChunkCache;
+use chunks::Modules;
 pub(crate) use failure::LuaFailure;
 use host::Host;
 pub(crate) use host::StepClock;
@@ -112,14 +113,18 @@ impl LuaBackend {
         let sandbox = chunks
             .get("=lunette-sandbox", SANDBOX.as_bytes())
             .map_err(|failure| StartFailure::Setup(failure.message))?;
-        let mut backend = Self::sandboxed(sid, seed, config, &sandbox, clock)
-            .map_err(|error| StartFailure::Setup(LuaFailure::from_error(&error).message))?;
+        let modules = chunks.modules(site);
+        let (mut backend, run_module) =
+            Self::sandboxed(sid, seed, config, &sandbox, modules, clock)
+                .map_err(|error| StartFailure::Setup(LuaFailure::from_error(&error).message))?;
         backend.budget.reset();
+        // main.lua runs as module `main` (PROTOCOL §7.4).
         backend
             .lua
             .load(&main[..])
             .set_mode(ChunkMode::Binary)
-            .exec()
+            .into_function()
+            .and_then(|main| run_module.call::<()>(("main", main)))
             .map_err(|error| StartFailure::Lua(LuaFailure::from_error(&error)))?;
         if backend.host(|h| h.tracker.get(APP_VAR).is_none()) {
             return Err(StartFailure::NoAppVariable);
@@ -133,8 +138,9 @@ impl LuaBackend {
         seed: [u8; 16],
         config: &Config,
         sandbox: &[u8],
+        modules: Modules,
         clock: StepClock,
-    ) -> mlua::Result<Self> {
+    ) -> mlua::Result<(Self, Function)> {
         let libs = StdLib::TABLE
             | StdLib::STRING
             | StdLib::MATH
@@ -151,6 +157,7 @@ impl LuaBackend {
             timers: Timers::default(),
             logs: Vec::new(),
             max_variables: config.max_variables,
+            modules,
         };
         let budget = Budget::install(&lua, config.lua_budget)?;
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
@@ -158,17 +165,22 @@ impl LuaBackend {
         variables_api::add_primitives(&lua, &primitives)?;
         json_api::add_primitives(&lua, &primitives)?;
         lua.set_app_data(host);
-        lua.load(sandbox)
+        // The sandbox returns `run_module(name, chunk)`, which runs a chunk as a module.
+        let run_module = lua
+            .load(sandbox)
             .set_mode(ChunkMode::Binary)
-            .call::<()>(primitives)?;
+            .call::<Function>(primitives)?;
         let objects = ObjectIds::new(&lua)?;
         lua.set_memory_limit(config.lua_memory)?;
         lua.gc_restart();
-        Ok(Self {
-            lua,
-            budget,
-            objects,
-        })
+        Ok((
+            Self {
+                lua,
+                budget,
+                objects,
+            },
+            run_module,
+        ))
     }
 
     fn host<R>(&self, f: impl FnOnce(&mut Host) -> R) -> R {

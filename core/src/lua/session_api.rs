@@ -4,9 +4,11 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 
 use crate::lua::budget::Budget;
+use crate::lua::chunks::ModuleLookup;
 use crate::lua::host::Host;
 use crate::lua::timers::{MAX_TIMERS, Timer};
 use crate::output::LogLevel;
@@ -111,6 +113,7 @@ pub(crate) fn primitives(
             },
         )?,
     )?;
+    t.raw_set("load_module", lua.create_function(load_module)?)?;
     t.raw_set(
         "clear_timer",
         lua.create_function(|lua, (_session, handle): (Value, Value)| {
@@ -123,6 +126,23 @@ pub(crate) fn primitives(
         })?,
     )?;
     Ok(t)
+}
+
+/// `host.load_module(name)` for `require` (PROTOCOL §7.4): the module's chunk as a function,
+/// `nil` if there is no such file, the syntax error as a string, or `false` for a name that is
+/// not dot-joined segments of `[A-Za-z0-9_-]`.
+fn load_module(lua: &Lua, name: mlua::LuaString) -> mlua::Result<Value> {
+    let found = with_host(lua, |h| h.modules.lookup(&name.as_bytes()))?;
+    Ok(match found {
+        ModuleLookup::InvalidName => Value::Boolean(false),
+        ModuleLookup::NotFound => Value::Nil,
+        ModuleLookup::SyntaxError(message) => Value::String(lua.create_string(message)?),
+        ModuleLookup::Compiled(bytecode) => Value::Function(
+            lua.load(&bytecode[..])
+                .set_mode(ChunkMode::Binary)
+                .into_function()?,
+        ),
+    })
 }
 
 fn millis(ms: Option<f64>, at_least: f64) -> Duration {
