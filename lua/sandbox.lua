@@ -9,7 +9,7 @@ local raw_pcall, raw_xpcall, raw_resume = pcall, xpcall, coroutine.resume
 local raw_load, raw_collect, raw_select = load, collectgarbage, select
 local raw_randomseed, raw_random = math.randomseed, math.random
 local raw_date, raw_difftime = os.date, os.difftime
-local now_seconds = host.time
+local now_seconds, utc_time = host.time, host.utc_time
 
 -- Once a call's instruction budget is spent, every protected call re-raises its error.
 pcall = function(...) return check(raw_pcall(...)) end
@@ -69,7 +69,7 @@ end
 os = {
   time = function(t)
     if t == nil then return now_seconds() end
-    return host.utc_time(t)
+    return utc_time(t)
   end,
   clock = host.clock,
   date = function(format, t)

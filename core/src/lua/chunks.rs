@@ -42,10 +42,17 @@ impl ChunkCache {
         })
     }
 
-    /// The bytecode of `source` compiled under `chunk_name` (e.g. `@lua/main.lua`), or the
-    /// syntax error, compiled on first use.
+    /// The bytecode of a site file's `source` compiled under `chunk_name` (e.g.
+    /// `@lua/main.lua`), or the syntax error, compiled on first use.
     pub(crate) fn get(&self, chunk_name: &str, source: &[u8]) -> Compiled {
-        self.shared.get(chunk_name, source)
+        self.shared.get(chunk_name, source, Debug::Keep)
+    }
+
+    /// [`ChunkCache::get`] for the server's own Lua (`=lunette-…`): without debug information,
+    /// which every session would otherwise hold. App code never sees a location in it: its
+    /// errors are raised at the caller's level.
+    pub(crate) fn internal(&self, chunk_name: &str, source: &str) -> Compiled {
+        self.shared.get(chunk_name, source.as_bytes(), Debug::Strip)
     }
 
     /// What a session needs to `require` the Lua files of `site` (PROTOCOL §7.4).
@@ -67,8 +74,15 @@ impl ChunkCache {
     }
 }
 
+/// Whether compiled bytecode keeps line numbers and local names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Debug {
+    Keep,
+    Strip,
+}
+
 impl Shared {
-    fn get(&self, chunk_name: &str, source: &[u8]) -> Compiled {
+    fn get(&self, chunk_name: &str, source: &[u8], debug: Debug) -> Compiled {
         if let Some(known) = self.compiled.borrow().get(chunk_name) {
             return known.clone();
         }
@@ -78,7 +92,7 @@ impl Shared {
             .set_name(chunk_name)
             .set_mode(ChunkMode::Text)
             .into_function()
-            .map(|function| Rc::from(function.dump(false)))
+            .map(|function| Rc::from(function.dump(debug == Debug::Strip)))
             .map_err(|error| LuaFailure::from_error(&error));
         self.compiled
             .borrow_mut()
@@ -121,7 +135,7 @@ impl Modules {
         let Some(source) = self.site.get(&path) else {
             return ModuleLookup::NotFound;
         };
-        match self.chunks.get(&format!("@{path}"), source) {
+        match self.chunks.get(&format!("@{path}"), source, Debug::Keep) {
             Ok(bytecode) => ModuleLookup::Compiled(bytecode),
             Err(failure) => ModuleLookup::SyntaxError(failure.message),
         }

@@ -111,7 +111,7 @@ impl LuaBackend {
             .get("@lua/main.lua", main)
             .map_err(StartFailure::Lua)?;
         let sandbox = chunks
-            .get("=lunette-sandbox", SANDBOX.as_bytes())
+            .internal("=lunette-sandbox", SANDBOX)
             .map_err(|failure| StartFailure::Setup(failure.message))?;
         let modules = chunks.modules(site);
         let (mut backend, run_module) =
