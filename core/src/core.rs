@@ -146,6 +146,25 @@ impl Core {
         Ok(())
     }
 
+    /// A stand-in for the `--hotload` plumbing, so that tests can reload a Lua file before it
+    /// exists: re-runs `source`, the new text of the site file `path` (`lua/a/b.lua`), in every
+    /// session that loaded its module, each followed by an update cycle (PROTOCOL §7.6). Not
+    /// part of the driving contract.
+    #[doc(hidden)]
+    pub fn reload_lua_file(
+        &mut self,
+        now: Instant,
+        path: &str,
+        source: &[u8],
+    ) -> Result<(), Misuse> {
+        self.advance(now)?;
+        if let Some(module) = crate::lua::LuaBackend::module_for_path(path) {
+            let (mut cx, sessions, _) = self.step_context();
+            sessions.reload_lua_module(&module, source, &mut cx);
+        }
+        Ok(())
+    }
+
     /// The next thing for the transport to do, or `None` when nothing is pending.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()

@@ -215,6 +215,16 @@ impl Harness {
         self.now = target;
     }
 
+    /// The Lua file `path` (`lua/a/b.lua`) changed to `source`: every session that loaded it
+    /// runs the new text, as with `--hotload`.
+    pub fn reload_lua_file(&mut self, path: &str, source: &str) {
+        self.record(format!("{} reload {path}", self.stamp()));
+        if let Err(misuse) = self.core.reload_lua_file(self.now, path, source.as_bytes()) {
+            panic!("harness misused core: {misuse}");
+        }
+        self.drain();
+    }
+
     /// Log records core has produced so far.
     pub fn logs(&self) -> &[LogRecord] {
         &self.logs

@@ -56,7 +56,7 @@ impl ChunkCache {
     }
 
     /// What a session needs to `require` the Lua files of `site` (PROTOCOL §7.4).
-    pub(crate) fn modules(&self, site: &Site) -> Modules {
+    pub(crate) fn module_files(&self, site: &Site) -> ModuleFiles {
         let address = std::ptr::from_ref(site) as usize;
         let mut known = self.shared.site.borrow_mut();
         let site = match &*known {
@@ -67,7 +67,7 @@ impl ChunkCache {
                 copy
             }
         };
-        Modules {
+        ModuleFiles {
             chunks: self.shared.clone(),
             site,
         }
@@ -103,7 +103,7 @@ impl Shared {
 
 /// A session's access to the site's Lua files, compiled through its core's cache.
 #[derive(Clone)]
-pub(crate) struct Modules {
+pub(crate) struct ModuleFiles {
     chunks: Rc<Shared>,
     site: Rc<Site>,
 }
@@ -117,17 +117,10 @@ pub(crate) enum ModuleLookup {
     SyntaxError(String),
 }
 
-impl Modules {
+impl ModuleFiles {
     /// Module `a.b` is the file `lua/a/b.lua`, compiled as the chunk `@lua/a/b.lua`.
     pub(crate) fn lookup(&self, name: &[u8]) -> ModuleLookup {
-        let valid = !name.is_empty()
-            && name.split(|&b| b == b'.').all(|segment| {
-                !segment.is_empty()
-                    && segment
-                        .iter()
-                        .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            });
-        if !valid {
+        if !is_module_name(name, b'.') {
             return ModuleLookup::InvalidName;
         }
         let name = String::from_utf8_lossy(name).replace('.', "/");
@@ -140,4 +133,15 @@ impl Modules {
             Err(failure) => ModuleLookup::SyntaxError(failure.message),
         }
     }
+}
+
+/// Whether `name` is segments of `[A-Za-z0-9_-]` joined by `separator`: `.` in a module name,
+/// `/` in its path below `lua/`.
+pub(crate) fn is_module_name(name: &[u8], separator: u8) -> bool {
+    name.split(|&b| b == separator).all(|segment| {
+        !segment.is_empty()
+            && segment
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
 }

@@ -4,11 +4,9 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 
 use crate::lua::budget::Budget;
-use crate::lua::chunks::ModuleLookup;
 use crate::lua::host::Host;
 use crate::lua::timers::{MAX_TIMERS, Timer};
 use crate::output::LogLevel;
@@ -44,7 +42,8 @@ pub(crate) fn primitives(
     budget: &Rc<Budget>,
     seed: [u8; 16],
 ) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
+    // Sized for every primitive the sandbox gets, so that it is not rehashed as it fills.
+    let t = lua.create_table_with_capacity(0, 34)?;
     let [a, b] = [&seed[..8], &seed[8..]]
         .map(|half| i64::from_le_bytes(half.try_into().unwrap_or_default()));
     t.raw_set("seed1", a)?;
@@ -113,7 +112,6 @@ pub(crate) fn primitives(
             },
         )?,
     )?;
-    t.raw_set("load_module", lua.create_function(load_module)?)?;
     t.raw_set(
         "clear_timer",
         lua.create_function(|lua, (_session, handle): (Value, Value)| {
@@ -126,23 +124,6 @@ pub(crate) fn primitives(
         })?,
     )?;
     Ok(t)
-}
-
-/// `host.load_module(name)` for `require` (PROTOCOL §7.4): the module's chunk as a function,
-/// `nil` if there is no such file, the syntax error as a string, or `false` for a name that is
-/// not dot-joined segments of `[A-Za-z0-9_-]`.
-fn load_module(lua: &Lua, name: mlua::LuaString) -> mlua::Result<Value> {
-    let found = with_host(lua, |h| h.modules.lookup(&name.as_bytes()))?;
-    Ok(match found {
-        ModuleLookup::InvalidName => Value::Boolean(false),
-        ModuleLookup::NotFound => Value::Nil,
-        ModuleLookup::SyntaxError(message) => Value::String(lua.create_string(message)?),
-        ModuleLookup::Compiled(bytecode) => Value::Function(
-            lua.load(&bytecode[..])
-                .set_mode(ChunkMode::Binary)
-                .into_function()?,
-        ),
-    })
 }
 
 fn millis(ms: Option<f64>, at_least: f64) -> Duration {

@@ -234,6 +234,32 @@ impl SessionManager {
         }
     }
 
+    /// Re-runs `module` from `source` in every session that loaded it, each followed by an
+    /// update cycle (§7.6).
+    pub(crate) fn reload_lua_module(
+        &mut self,
+        module: &str,
+        source: &[u8],
+        cx: &mut StepContext<'_>,
+    ) {
+        let loaded_it: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.backend.loaded_modules().iter().any(|m| m == module))
+            .map(|(sid, _)| *sid)
+            .collect();
+        for sid in loaded_it {
+            let Some(session) = self.sessions.get_mut(&sid) else {
+                continue;
+            };
+            session.backend.set_clock(cx.clock(session.created));
+            session.backend.reload(module, source);
+            session.cycle();
+            session.flush_later(cx.now, cx.viewdefs);
+            self.after_step(&sid, cx);
+        }
+    }
+
     /// Files the session's next deadline and forwards what its script logged.
     fn after_step(&mut self, sid: &SessionId, cx: &mut StepContext<'_>) {
         let Some(session) = self.sessions.get_mut(sid) else {
