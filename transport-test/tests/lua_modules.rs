@@ -1,5 +1,6 @@
-//! Modules and prototypes (PROTOCOL §7.4, §7.5): checklist items 61 and 66. What Lua computes
-//! is observed through the properties of variable 1.
+//! Modules and prototypes (PROTOCOL §7.3–§7.5): checklist items 61 and 66, removing
+//! prototypes, unloading modules and registering presenters. What Lua computes is observed
+//! through the properties of variable 1; hot reload is in `lua_reload.rs`.
 
 use bytes::Bytes;
 use lunette_core::{Config, Site};
@@ -251,35 +252,115 @@ fn a_changed_init_keeps_identity_copies_new_fields_and_deletes_removed_ones() {
 }
 
 #[test]
-fn remove_prototype_and_unload_module_forget_registrations() {
+fn a_changed_init_with_another_base_resets_the_metatable() {
     let (mut h, sid) = start(
-        "local m = require('shapes.circle')\n\
-         local C = session:prototype('Circle')\n\
-         session:prototype('Circle.Part', {})\n\
-         session:removePrototype('Circle', true)\n\
-         local C2 = session:prototype('Circle')\n\
-         local sq = require('shapes.square')\n\
-         local pres = ui.registerPresenter('p', {})\n\
-         session:unloadDirectory('shapes')\n\
-         local S2 = session:prototype('Square')\n\
-         report('result', table.concat({tostring(C2 ~= C), tostring(C2.r), \
-           tostring(package.loaded['shapes.circle']), tostring(package.loaded['shapes.square']), \
-           tostring(S2 ~= sq), tostring(type(pres))}, ','))\n",
-        &[
-            (
-                "lua/shapes/circle.lua",
-                "return session:prototype('Circle', { r = 1 })\n",
-            ),
-            (
-                "lua/shapes/square.lua",
-                "return session:prototype('Square', { side = 1 })\n",
-            ),
-        ],
+        "local O = session:prototype('Object', {})\n\
+         local Other = session:prototype('Other', {}, false)\n\
+         local P = session:prototype('Animal', { legs = 4 })\n\
+         local before = getmetatable(P) == O\n\
+         session:prototype('Animal', { legs = 2 }, Other)\n\
+         report('result', tostring(before) .. ',' .. tostring(getmetatable(P) == Other) .. ',' .. P.legs)\n",
+        &[],
+    );
+    assert_eq!(report(&mut h, &sid, "result"), "true,true,2");
+}
+
+#[test]
+fn finalizers_cannot_come_in_through_create_or_a_base() {
+    let (mut h, sid) = start(
+        "local gc = { __gc = function() end }\n\
+         local ok1, err1 = pcall(function() return session:create(gc) end)\n\
+         local ok2, err2 = pcall(function() return session:prototype('Leaky', {}, gc) end)\n\
+         report('result', err1 .. ' | ' .. err2)\n",
+        &[],
     );
     assert_eq!(
         report(&mut h, &sid, "result"),
-        "true,nil,nil,nil,true,table"
+        "lua/main.lua:3: create: __gc metamethods are not available | \
+         lua/main.lua:4: prototype: __gc metamethods are not available"
     );
+}
+
+#[test]
+fn remove_prototype_forgets_it_and_with_children_every_dotted_name_below_it() {
+    let (mut h, sid) = start(
+        "local names = { 'Circle', 'Circle.Part', 'Circle.Part.Dot', 'Circlet', 'Square', \
+           'Square.Side' }\n\
+         local before = {}\n\
+         for _, name in ipairs(names) do before[name] = session:prototype(name, {}) end\n\
+         local kept = before.Circle:new()\n\
+         session:removePrototype('Circle', true)\n\
+         session:removePrototype('Square')\n\
+         session:removePrototype('Unknown')\n\
+         local forgotten = {}\n\
+         for _, name in ipairs(names) do\n\
+           if session:prototype(name) ~= before[name] then forgotten[#forgotten + 1] = name end\n\
+         end\n\
+         report('result', table.concat(forgotten, ',') .. ' / ' .. kept.type)\n",
+        &[],
+    );
+    assert_eq!(
+        report(&mut h, &sid, "result"),
+        "Circle,Circle.Part,Circle.Part.Dot,Square / Circle"
+    );
+}
+
+#[test]
+fn unload_module_forgets_its_package_entry_and_its_prototypes_so_require_runs_it_again() {
+    let (mut h, sid) = start(
+        "local first = require('shapes.circle')\n\
+         local Square = session:prototype('Square', { side = 1 })\n\
+         session:unloadModule('shapes.circle')\n\
+         local gone = package.loaded['shapes.circle']\n\
+         local second = require('shapes.circle')\n\
+         report('result', table.concat({ tostring(gone), tostring(second ~= first), \
+           tostring(session:prototype('Square') == Square), circles }, ','))\n",
+        &[(
+            "lua/shapes/circle.lua",
+            "circles = (circles or 0) + 1\n\
+             return session:prototype('Circle', { r = circles })\n",
+        )],
+    );
+    // The second run registers `Circle` anew, with its own init.
+    assert_eq!(report(&mut h, &sid, "result"), "nil,true,true,2");
+}
+
+#[test]
+fn unload_directory_unloads_every_module_below_it_and_nothing_else() {
+    let module = "return {}\n";
+    let (mut h, sid) = start(
+        "for _, name in ipairs({ 'shapes.circle', 'shapes.sub.square', 'shapesque', 'other' }) do\n\
+           require(name)\n\
+         end\n\
+         session:unloadDirectory('shapes/')\n\
+         local left = {}\n\
+         for name in pairs(package.loaded) do left[#left + 1] = name end\n\
+         table.sort(left)\n\
+         report('result', table.concat(left, ','))\n",
+        &[
+            ("lua/shapes/circle.lua", module),
+            ("lua/shapes/sub/square.lua", module),
+            ("lua/shapesque.lua", module),
+            ("lua/other.lua", module),
+        ],
+    );
+    assert_eq!(report(&mut h, &sid, "result"), "other,shapesque");
+}
+
+#[test]
+fn register_presenter_returns_its_table_in_main_and_in_modules() {
+    let (mut h, sid) = start(
+        "local mine = {}\n\
+         local theirs = require('presenters')\n\
+         session:unloadModule('presenters')\n\
+         report('result', tostring(ui.registerPresenter('Mine', mine) == mine) .. ',' .. \
+           tostring(ui.registerPresenter('Mine', theirs) == theirs) .. ',' .. theirs.kind)\n",
+        &[(
+            "lua/presenters.lua",
+            "return ui.registerPresenter('Theirs', { kind = 'row' })\n",
+        )],
+    );
+    assert_eq!(report(&mut h, &sid, "result"), "true,true,row");
 }
 
 #[test]
