@@ -1,6 +1,7 @@
--- Builds one session's global environment (PROTOCOL §7.1–§7.3) from the standard libraries
+-- Builds one session's global environment (PROTOCOL §7.1–§7.5) from the standard libraries
 -- the VM was opened with and the primitives the server passes in. Runs once per session,
 -- before main.lua; nothing here is reachable from app code except what it assigns to _G.
+-- Returns the session table, whose `reloading` the server sets during a hot reload.
 local host = ...
 
 local check = host.check_budget
@@ -8,7 +9,7 @@ local raw_pcall, raw_xpcall, raw_resume = pcall, xpcall, coroutine.resume
 local raw_load, raw_collect, raw_select = load, collectgarbage, select
 local raw_randomseed, raw_random = math.randomseed, math.random
 local raw_date, raw_difftime = os.date, os.difftime
-local now_seconds = host.time
+local now_seconds, utc_time = host.time, host.utc_time
 
 -- Once a call's instruction budget is spent, every protected call re-raises its error.
 pcall = function(...) return check(raw_pcall(...)) end
@@ -66,7 +67,7 @@ end
 os = {
   time = function(t)
     if t == nil then return now_seconds() end
-    return host.utc_time(t)
+    return utc_time(t)
   end,
   clock = host.clock,
   date = function(format, t)
@@ -84,6 +85,7 @@ ui = {
   log = host.log,
   json_encode = host.json_encode,
   json_decode = host.json_decode,
+  registerPresenter = host.register_presenter,
 }
 
 session = {
@@ -99,4 +101,32 @@ session = {
   clearImmediate = host.clear_timer,
   clearTimeout = host.clear_timer,
   clearInterval = host.clear_timer,
+  -- Prototypes (§7.5) and modules (§7.4).
+  prototype = host.prototype,
+  create = host.create,
+  removePrototype = host.remove_prototype,
+  unloadModule = host.unload_module,
+  unloadDirectory = host.unload_directory,
 }
+EMPTY = host.empty
+
+-- Modules (§7.4): the server finds, checks and enters the module; its chunk runs here, so
+-- that what it raises reaches the caller as it was raised.
+local load_module, leave_module, raw_error = host.load_module, host.leave_module, error
+local loaded = host.loaded
+package = { loaded = loaded }
+require = function(name)
+  local known = loaded[name]
+  if known ~= nil then return known end
+  local chunk, why, level = load_module(name)
+  if chunk == nil then raw_error(why, level) end
+  -- Lua's own pcall, so that the module is left even when the budget is spent.
+  local ok, result = raw_pcall(chunk)
+  leave_module(name, ok)
+  if not ok then raw_error(result, 0) end
+  if result == nil then result = true end
+  loaded[name] = result
+  return result
+end
+
+return session

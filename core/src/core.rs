@@ -79,6 +79,7 @@ impl fmt::Debug for Core {
 
 impl Core {
     pub fn new(config: Config, site: Site, ids: Box<dyn IdSource>, now: Instant) -> Self {
+        let site = Rc::new(site);
         let (viewdefs, problems) = Viewdefs::load(&site);
         let outputs = problems
             .into_iter()
@@ -93,8 +94,8 @@ impl Core {
         Self {
             viewdefs,
             config: Rc::new(config),
-            site: Rc::new(site),
-            chunks: ChunkCache::new().expect("a bare Lua VM can always be created"),
+            chunks: ChunkCache::new(Rc::clone(&site)).expect("a bare Lua VM can always be created"),
+            site,
             ids,
             sessions: SessionManager::default(),
             outputs,

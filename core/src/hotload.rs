@@ -67,11 +67,10 @@ impl Core {
                 rejected.push(path);
             }
         }
-        for (path, _) in &changed {
-            if path.starts_with("lua/") {
-                self.chunks.forget(&format!("@{path}"));
-            }
-        }
+        self.chunks.site_changed(
+            Rc::clone(&self.site),
+            changed.iter().map(|(path, _)| path.as_str()),
+        );
         for path in rejected {
             self.log(
                 LogLevel::Warn,

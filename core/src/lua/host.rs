@@ -1,9 +1,12 @@
 //! The per-session state that Lua callbacks reach through the VM's app data: the session id,
-//! the step clock, the change tracker, the timer table and the log lines written by the script.
+//! the step clock, the change tracker, the timer table, the log lines written by the script, its
+//! modules and prototypes.
 
 use std::time::{Duration, Instant};
 
 use crate::ids::SessionId;
+use crate::lua::modules_api::Modules;
+use crate::lua::prototypes::Prototypes;
 use crate::lua::timers::Timers;
 use crate::output::LogLevel;
 use crate::tracker::Tracker;
@@ -16,6 +19,10 @@ pub(crate) struct Host {
     pub(crate) logs: Vec<(LogLevel, String)>,
     /// `--max-variables`, which `session:createVariable` respects too.
     pub(crate) max_variables: usize,
+    pub(crate) modules: Modules,
+    pub(crate) prototypes: Prototypes,
+    /// Whether a hot reload is running (`session.reloading`, §7.6).
+    pub(crate) reloading: bool,
 }
 
 /// Time as a script sees it during one step.

@@ -8,7 +8,9 @@ mod evaluate;
 mod failure;
 mod host;
 mod json_api;
+mod modules_api;
 mod pattern;
+mod prototypes;
 #[allow(unsafe_code)] // drives the Lua stack directly; see read.rs
 mod read;
 mod reload;
@@ -26,7 +28,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use mlua::chunk::ChunkMode;
-use mlua::{Lua, LuaOptions, StdLib};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use crate::config::Config;
 use crate::ids::SessionId;
@@ -36,9 +38,12 @@ use crate::tracker::{APP_VAR, ObjectIds, Tracker, VarError, VarId};
 
 use budget::Budget;
 pub(crate) use chunks::ChunkCache;
+use chunks::ModuleFiles;
 pub(crate) use failure::LuaFailure;
 use host::Host;
 pub(crate) use host::StepClock;
+use modules_api::Modules;
+use prototypes::Prototypes;
 use timers::Timers;
 pub(crate) use view_list::BuiltIn;
 
@@ -105,6 +110,8 @@ pub(crate) struct LuaBackend {
     mirror: Option<evaluate::Mirror>,
     /// A ViewList re-synchronised since detection last looked (§4.5).
     resynced: Cell<bool>,
+    /// The `session` table, whose `reloading` the server sets (§7.6).
+    session: Table,
 }
 
 impl LuaBackend {
@@ -122,16 +129,13 @@ impl LuaBackend {
             .get("@lua/main.lua", main)
             .map_err(StartFailure::Lua)?;
         let sandbox = chunks
-            .get("=lunette-sandbox", SANDBOX.as_bytes())
+            .internal("=lunette-sandbox", SANDBOX)
             .map_err(|failure| StartFailure::Setup(failure.message))?;
-        let mut backend = Self::sandboxed(sid, seed, config, &sandbox, clock)
+        let modules = chunks.module_files();
+        let mut backend = Self::sandboxed(sid, seed, config, &sandbox, modules, clock)
             .map_err(|error| StartFailure::Setup(LuaFailure::from_error(&error).message))?;
-        backend.budget.reset();
         backend
-            .lua
-            .load(&main[..])
-            .set_mode(ChunkMode::Binary)
-            .exec()
+            .run_main(&main)
             .map_err(|error| StartFailure::Lua(LuaFailure::from_error(&error)))?;
         if backend.host(|h| h.tracker.get(APP_VAR).is_none()) {
             return Err(StartFailure::NoAppVariable);
@@ -145,6 +149,7 @@ impl LuaBackend {
         seed: [u8; 16],
         config: &Config,
         sandbox: &[u8],
+        modules: ModuleFiles,
         clock: StepClock,
     ) -> mlua::Result<Self> {
         let libs = StdLib::TABLE
@@ -156,6 +161,7 @@ impl LuaBackend {
         let lua = Lua::new_with(libs, LuaOptions::new())?;
         // Setup allocates only what the session keeps: collecting during it is wasted work.
         lua.gc_stop();
+        let (package_loaded, empty) = (lua.create_table()?, lua.create_table()?);
         let host = Host {
             sid,
             clock,
@@ -163,16 +169,24 @@ impl LuaBackend {
             timers: Timers::default(),
             logs: Vec::new(),
             max_variables: config.max_variables,
+            modules: Modules::new(modules, package_loaded.clone()),
+            prototypes: Prototypes::new(empty.clone()),
+            reloading: false,
         };
         let budget = Budget::install(&lua, config.lua_budget)?;
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
         pattern::add_primitives(&lua, &primitives, &budget, config.lua_memory)?;
         variables_api::add_primitives(&lua, &primitives)?;
         json_api::add_primitives(&lua, &primitives)?;
+        modules_api::add_primitives(&lua, &primitives)?;
+        prototypes::add_primitives(&lua, &primitives)?;
+        primitives.raw_set("loaded", package_loaded)?;
+        primitives.raw_set("empty", empty)?;
         lua.set_app_data(host);
-        lua.load(sandbox)
+        let session = lua
+            .load(sandbox)
             .set_mode(ChunkMode::Binary)
-            .call::<()>(primitives)?;
+            .call::<Table>(primitives)?;
         let objects = ObjectIds::new(&lua)?;
         lua.set_memory_limit(config.lua_memory)?;
         lua.gc_restart();
@@ -182,7 +196,39 @@ impl LuaBackend {
             objects,
             mirror: None,
             resynced: Cell::new(false),
+            session,
         })
+    }
+
+    /// Runs `lua/main.lua` as module `main` (PROTOCOL §7.4).
+    fn run_main(&self, bytecode: &[u8]) -> mlua::Result<()> {
+        let main = self
+            .lua
+            .load(bytecode)
+            .set_mode(ChunkMode::Binary)
+            .into_function()?;
+        let result = match self.run_module("main", &main)? {
+            Value::Nil => Value::Boolean(true),
+            result => result,
+        };
+        self.host(|h| h.modules.package_loaded.clone())
+            .raw_set("main", result)
+    }
+
+    /// Runs `chunk` with a fresh budget as the chunk of module `name`: requiring `name`
+    /// meanwhile is circular, and what it registers is the module's. Once it has run to its
+    /// end the module counts as loaded.
+    fn run_module(&self, name: &str, chunk: &Function) -> mlua::Result<Value> {
+        self.host(|h| h.modules.running.push(name.to_owned()));
+        self.budget.reset();
+        let result = chunk.call::<Value>(());
+        self.host(|h| {
+            h.modules.running.pop();
+            if result.is_ok() {
+                h.modules.add_loaded(name);
+            }
+        });
+        result
     }
 
     fn host<R>(&self, f: impl FnOnce(&mut Host) -> R) -> R {

@@ -42,7 +42,8 @@ pub(crate) fn primitives(
     budget: &Rc<Budget>,
     seed: [u8; 16],
 ) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
+    // Sized for every primitive the sandbox gets, so that it is not rehashed as it fills.
+    let t = lua.create_table_with_capacity(0, 34)?;
     let [a, b] = [&seed[..8], &seed[8..]]
         .map(|half| i64::from_le_bytes(half.try_into().unwrap_or_default()));
     t.raw_set("seed1", a)?;
