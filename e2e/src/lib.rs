@@ -568,6 +568,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
     }
 
+    /// Picks the option whose value is `value` in the select matching `css`, as a person
+    /// would (the select fires `change`).
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.element(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("choosing {value:?} in {css}: {e}"));
+    }
+
     /// Saves a PNG of the current tab's viewport at `path` (parent directories are created).
     pub async fn screenshot(&self, path: &Path) -> Vec<u8> {
         let png = self.client.screenshot().await.expect("a screenshot");
