@@ -60,15 +60,56 @@ impl Site {
     }
 }
 
-/// The default app's files, compiled in from the repository's `lua/default_app/`.
-const BUILTIN_APP: [(&str, &str); 2] = [
+/// The default app's files: the Contacts demo, compiled in from the repository's
+/// `demo/contacts/`.
+const BUILTIN_APP: [(&str, &str); 12] = [
     (
-        "lua/main.lua",
-        include_str!("../../lua/default_app/lua/main.lua"),
+        "html/contacts.css",
+        include_str!("../../demo/contacts/html/contacts.css"),
     ),
     (
-        "viewdefs/Welcome.DEFAULT.html",
-        include_str!("../../lua/default_app/viewdefs/Welcome.DEFAULT.html"),
+        "html/index.html",
+        include_str!("../../demo/contacts/html/index.html"),
+    ),
+    (
+        "lua/main.lua",
+        include_str!("../../demo/contacts/lua/main.lua"),
+    ),
+    (
+        "viewdefs/Contact.DEFAULT.html",
+        include_str!("../../demo/contacts/viewdefs/Contact.DEFAULT.html"),
+    ),
+    (
+        "viewdefs/ContactForm.DEFAULT.html",
+        include_str!("../../demo/contacts/viewdefs/ContactForm.DEFAULT.html"),
+    ),
+    (
+        "viewdefs/ContactRow.row.html",
+        include_str!("../../demo/contacts/viewdefs/ContactRow.row.html"),
+    ),
+    (
+        "viewdefs/Contacts.DEFAULT.html",
+        include_str!("../../demo/contacts/viewdefs/Contacts.DEFAULT.html"),
+    ),
+    (
+        "viewdefs/NoSelection.DEFAULT.html",
+        include_str!("../../demo/contacts/viewdefs/NoSelection.DEFAULT.html"),
+    ),
+    (
+        "viewdefs/lua.ViewList.option.html",
+        include_str!("../../demo/contacts/viewdefs/lua.ViewList.option.html"),
+    ),
+    (
+        "viewdefs/lua.ViewList.row.html",
+        include_str!("../../demo/contacts/viewdefs/lua.ViewList.row.html"),
+    ),
+    (
+        "viewdefs/lua.ViewListItem.option.html",
+        include_str!("../../demo/contacts/viewdefs/lua.ViewListItem.option.html"),
+    ),
+    (
+        "viewdefs/lua.ViewListItem.row.html",
+        include_str!("../../demo/contacts/viewdefs/lua.ViewListItem.row.html"),
     ),
 ];
 

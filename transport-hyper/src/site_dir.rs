@@ -195,6 +195,22 @@ fn has_extension(name: &str, extension: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The built-in default app is `demo/contacts` compiled in: the same files, byte for byte,
+    /// so that a file added to the demo is not silently missing from the binary.
+    #[test]
+    fn the_builtin_app_is_the_contacts_demo() {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/contacts");
+        let demo = read_site(&demo).expect("demo/contacts reads as a site").site;
+        let builtin = Site::builtin();
+        assert_eq!(
+            demo.paths().collect::<Vec<_>>(),
+            builtin.paths().collect::<Vec<_>>()
+        );
+        for path in demo.paths() {
+            assert_eq!(demo.get(path), builtin.get(path), "{path}");
+        }
+    }
+
     /// A directory under the system temp dir, removed on drop.
     struct TempDir(PathBuf);
 
