@@ -177,3 +177,83 @@ async fn editing_renames_everywhere_and_deleting_empties_the_pane() {
         .await;
     browser.wait_for_text(COUNT, "0 contacts").await;
 }
+
+/// The newcomer's hot reload: add a contact, change how names are shown in `main.lua`, save,
+/// and see every name follow while the added contact is still there.
+#[tokio::test]
+async fn an_edit_of_main_lua_under_hotload_renames_everyone_and_keeps_the_added_contact() {
+    let site = copy_of_the_demo();
+    let browser = Browser::start().await;
+    let server = Server::start(Some(&site.0), &["--hotload"]);
+    browser.open_app(&server).await;
+    browser.click(ADD).await;
+    browser.type_into(FORM_NAME, "Katherine Johnson").await;
+    browser.click(SAVE).await;
+    browser
+        .wait_for_text(DETAIL_NAME, "Katherine Johnson")
+        .await;
+
+    let main = site.0.join("lua/main.lua");
+    let text = std::fs::read_to_string(&main).expect("the demo's main.lua");
+    let shown = "function Contact:displayName()\n  return self.name\nend";
+    assert!(text.contains(shown), "main.lua still defines displayName");
+    save(
+        &main,
+        &text.replace(
+            shown,
+            "function Contact:displayName()\n  return self.name:upper()\nend",
+        ),
+    );
+
+    browser
+        .wait_for_texts(
+            NAMES,
+            &[
+                "ADA LOVELACE",
+                "ALAN TURING",
+                "GRACE HOPPER",
+                "KATHERINE JOHNSON",
+            ],
+        )
+        .await;
+    browser
+        .wait_for_text(DETAIL_NAME, "KATHERINE JOHNSON")
+        .await;
+    browser.wait_for_text(COUNT, "4 contacts").await;
+}
+
+/// `demo/contacts` copied under the system temp dir, removed on drop.
+struct TempSite(std::path::PathBuf);
+
+impl Drop for TempSite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_of_the_demo() -> TempSite {
+    let root = std::env::temp_dir().join(format!("lunette-e2e-contacts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    copy_dir(&demo("contacts"), &root);
+    TempSite(root)
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from).expect("read the demo") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
+/// Writes a temporary file and renames it over `path`, as many editors save.
+fn save(path: &std::path::Path, text: &str) {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, text).expect("write the temporary file");
+    std::fs::rename(&temporary, path).expect("rename over the file");
+}

@@ -13,6 +13,12 @@ Contact = session:prototype("Contact", {
   emergencyId = "", -- the id (as text, as a <select> holds it) of another contact, or ""
 })
 
+-- How a contact's name is shown everywhere. With --hotload, try changing this (say, to
+-- `return self.name:upper()`) and save: every open page follows, keeping what you typed.
+function Contact:displayName()
+  return self.name
+end
+
 function Contact:initials()
   local letters = {}
   for word in self.name:gmatch("%S+") do
@@ -43,7 +49,7 @@ end
 
 function Contact:emergencyName()
   local other = app:find(self.emergencyId)
-  return other and other.name or "nobody yet"
+  return other and other:displayName() or "nobody yet"
 end
 
 function Contact:hasEmail() return self.email ~= "" end
