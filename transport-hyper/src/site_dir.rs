@@ -200,7 +200,9 @@ mod tests {
     #[test]
     fn the_builtin_app_is_the_contacts_demo() {
         let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/contacts");
-        let demo = read_site(&demo).expect("demo/contacts reads as a site").site;
+        let demo = read_site(&demo)
+            .expect("demo/contacts reads as a site")
+            .site;
         let builtin = Site::builtin();
         assert_eq!(
             demo.paths().collect::<Vec<_>>(),
