@@ -44,6 +44,10 @@ local changes = {
   function() app.list = {} end,
 }
 function app:apply(i) changes[i]() end
+-- A Lua-defined wrapper (§5.7), switched on and off by the `wrapper` property.
+Upper = { type = "Upper" }
+Upper.__index = Upper
+function Upper:new(proxy) return setmetatable({ proxy = proxy }, self) end
 session:createAppVariable(app)
 "#;
 
@@ -79,6 +83,8 @@ enum Step {
     Watch(i64),
     /// Points a variable at another path.
     Repath(i64, &'static str),
+    /// Sets or clears `wrapper=Upper` on one of the scenario's variables.
+    Wrap(i64, bool),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -88,8 +94,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (scenario_id.clone(), any::<bool>()).prop_map(|(id, on)| Step::Inactive(id, on)),
         1 => scenario_id.clone().prop_map(Step::Unwatch),
         1 => scenario_id.clone().prop_map(Step::Watch),
-        1 => (scenario_id, prop::sample::select(vec!["n", "obj.label", "list.1", "dyn.x"]))
+        1 => (scenario_id.clone(), prop::sample::select(vec!["n", "obj.label", "list.1", "dyn.x"]))
             .prop_map(|(id, path)| Step::Repath(id, path)),
+        1 => (scenario_id, any::<bool>()).prop_map(|(id, on)| Step::Wrap(id, on)),
     ]
 }
 
@@ -112,6 +119,9 @@ fn run(steps: &[Step], padding: i64) -> Vec<Vec<Value>> {
             Step::Unwatch(id) => unwatch(*id),
             Step::Watch(id) => watch(*id),
             Step::Repath(id, path) => set_properties(*id, json!({ "path": path })),
+            Step::Wrap(id, on) => {
+                set_properties(*id, json!({"wrapper": if *on { "Upper" } else { "" }}))
+            }
         };
         seen.push(exchange(&mut h, tab, &[message]));
     }

@@ -68,6 +68,8 @@ pub(crate) struct Mirror {
     /// Which positions hold a value: a variable skipped by every walk since the mirror was
     /// made has none, and an absent entry reads as nil, which must not pass for its value.
     known: Vec<bool>,
+    /// What the last walk worked out about each variable, while the tracker's epoch holds.
+    probes: Option<settle::Probes>,
 }
 
 /// The variable to evaluate: by position in a detection walk's tree order, or by id.
@@ -139,69 +141,67 @@ impl LuaBackend {
     /// call into Lua against the mirror left by the previous walk; the rest are evaluated one
     /// by one, and their navigation values recorded in the mirror for the next walk. A mirror
     /// is only trusted for the tree order it was made for, and only if no variable was
-    /// evaluated outside a walk since (see [`LuaBackend::evaluate`]).
+    /// evaluated outside a walk since (see [`LuaBackend::evaluate`]); its probes only while
+    /// the tracker's epoch holds.
     fn walk(&mut self) -> bool {
-        let (order, visit) = self.host(|h| {
-            let order = h.tracker.tree_order();
-            let visit = h.tracker.detection_order(&order);
-            (order, visit)
-        });
+        let order = self.host(|h| h.tracker.tree_order());
         let kept = self
             .mirror
             .take()
             .filter(|mirror| Rc::ptr_eq(&mirror.order, &order));
-        let reuse = kept.is_some();
-        let (table, mut known) = match kept {
-            Some(mirror) => (Some(mirror.values), mirror.known),
-            // A small tree is walked in microseconds; a mirror would only cost heap in every
-            // session, idle ones included.
-            None if order.len() < MIRROR_FROM => (None, Vec::new()),
-            None => (
-                self.lua.create_table_with_capacity(order.len(), 0).ok(),
-                vec![false; order.len()],
-            ),
+        let Some(mut mirror) = kept.or_else(|| self.fresh_mirror(&order)) else {
+            // A small tree: every variable evaluated the ordinary way, nothing kept.
+            let visit = self.host(|h| h.tracker.detection_order(&order));
+            return visit.into_iter().fold(false, |changed, position| {
+                self.evaluate_at(Place::Walk(&order, position)) | changed
+            });
+        };
+        let epoch = self.host(|h| h.tracker.epoch());
+        let mut probes = match mirror.probes.take() {
+            Some(probes) if probes.epoch == epoch => probes,
+            _ => self.host(|h| settle::Probes::new(&h.tracker, &order, &mirror.known)),
         };
         let mut changed = false;
         let mut index = 0;
-        while index < visit.len() {
-            if reuse && let Some(table) = &table {
-                // No Lua code runs while proving (see `settle`), so the tracker can stay
-                // borrowed throughout.
-                index = self.host(|h| {
-                    let walk = settle::Walk {
-                        tracker: &h.tracker,
-                        order: &order,
-                        visit: &visit,
-                        known: &known,
-                    };
-                    settle::settle(&self.lua, table, &walk, index)
-                });
-                if index == visit.len() {
-                    break;
-                }
-            }
-            let position = visit[index];
+        while index < probes.visit.len() {
+            index = settle::settle(&self.lua, &mirror.values, &probes, index);
+            let Some(&position) = probes.visit.get(index) else {
+                break;
+            };
             changed |= self.evaluate_at(Place::Walk(&order, position));
-            if let Some(values) = &table {
-                let node = order[position];
-                let navigation =
-                    self.host(|h| h.tracker.at(node.slot, node.id).map(|v| v.navigation()));
-                if values
-                    .raw_set(position + 1, navigation.unwrap_or(Value::Nil))
-                    .is_err()
-                {
-                    return changed;
-                }
-                known[position] = true;
+            let node = order[position];
+            let navigation =
+                self.host(|h| h.tracker.at(node.slot, node.id).map(|v| v.navigation()));
+            if mirror
+                .values
+                .raw_set(position + 1, navigation.unwrap_or(Value::Nil))
+                .is_err()
+            {
+                // Out of memory for the mirror: the next walk starts a new one.
+                return changed;
             }
+            mirror.known[position] = true;
+            self.host(|h| probes.refresh(&h.tracker, &order, &mirror.known, index));
             index += 1;
         }
-        self.mirror = table.map(|values| Mirror {
-            order,
-            values,
-            known,
-        });
+        mirror.probes = Some(probes);
+        self.mirror = Some(mirror);
         changed
+    }
+
+    /// An empty mirror for `order`, if the tree is large enough to keep one.
+    fn fresh_mirror(&self, order: &Rc<[Node]>) -> Option<Mirror> {
+        // A small tree is walked in microseconds; a mirror would only cost heap in every
+        // session, idle ones included.
+        if order.len() < MIRROR_FROM {
+            return None;
+        }
+        Some(Mirror {
+            order: Rc::clone(order),
+            values: self.lua.create_table_with_capacity(order.len(), 0).ok()?,
+            known: vec![false; order.len()],
+            probes: None,
+        })
     }
 
     /// Re-evaluates one variable: a readable path variable reads its path from its start

@@ -8,144 +8,226 @@
 //! entry and compared with its own. Those reads honour `__index` tables (prototypes) and stop
 //! at an `__index` function, so no Lua code runs: a read that cannot be proven unchanged is
 //! handed back and evaluated the ordinary way, with nothing run twice.
+//!
+//! What each variable needs is worked out once into compact [`Probes`] and kept while the
+//! tracker's epoch stays the same, so that a cycle reads a few small arrays and the Lua
+//! objects, not every variable, path and field name scattered over the heap.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::ffi::c_int;
 
 use mlua::{Lua, Table, Value, ffi};
 
-use crate::tracker::path::{Element, Path};
+use crate::tracker::path::Element;
 use crate::tracker::{Node, Tracker};
 
 /// How deep a chain of `__index` tables is followed before the read is handed back.
 const MAX_INDEX_CHAIN: usize = 32;
 
-/// Stack slots of the key strings kept between reads (see [`Keys`]).
-const KEY_SLOTS: usize = 8;
-/// Stack indices: the mirror (the call's argument), the `"__index"` string, then the keys.
-const MIRROR: i32 = 1;
-const INDEX_NAME: i32 = 2;
-const FIRST_KEY: i32 = 3;
-/// Room a read needs over the kept slots.
-const READ_ROOM: i32 = 4;
+/// Distinct field names the probes may use: each is pushed once per call into Lua. A
+/// variable reading a name beyond them is evaluated the ordinary way.
+const MAX_NAMES: usize = 256;
 
-/// Field names recently pushed as Lua strings, kept on the stack. Interning a name hashes
-/// and looks it up in Lua's string table, which was the largest cost of a walk; neighbouring
-/// variables mostly read the same few names (`items.0.name`, `items.1.name`, …).
-struct Keys<'a> {
-    names: [Option<&'a str>; KEY_SLOTS],
-    next: usize,
-}
-
-impl<'a> Keys<'a> {
-    /// Pushes `name` as a Lua string, from a kept slot when it has one.
-    unsafe fn push(&mut self, state: *mut ffi::lua_State, name: &'a str) {
-        // SAFETY: the kept slots exist (see `settle`) and there is room for one more value.
-        unsafe {
-            if let Some(slot) = self
-                .names
-                .iter()
-                .position(|kept| kept.is_some_and(|kept| same_text(kept, name)))
-            {
-                ffi::lua_pushvalue(state, FIRST_KEY + slot as i32);
-                return;
-            }
-            ffi::lua_pushlstring(state, name.as_ptr().cast(), name.len());
-            ffi::lua_pushvalue(state, -1);
-            ffi::lua_replace(state, FIRST_KEY + self.next as i32);
-            self.names[self.next] = Some(name);
-            self.next = (self.next + 1) % KEY_SLOTS;
-        }
-    }
-}
+/// Stack indices: the mirror (the call's argument), the `"__index"` string, then the names.
+const MIRROR: c_int = 1;
+const INDEX_NAME: c_int = 2;
+const FIRST_NAME: c_int = 3;
+/// Room a read needs over the names.
+const READ_ROOM: c_int = 4;
 
 /// What one visited variable needs from the fast walk.
-enum Step<'t> {
+#[derive(Clone, Copy)]
+enum Probe {
     /// Nothing: `w` and `action` variables are not read and their navigation never changes.
     Skip,
     /// Evaluated the ordinary way.
     Evaluate,
-    /// Re-read `path` from the mirror entry at `start` (a position in tree order).
-    Read { start: usize, path: &'t Path },
+    /// Re-read `keys[from..from + count]` from the mirror entry at position `start`.
+    Read { start: u32, from: u32, count: u32 },
 }
 
-/// A detection walk as the fast part sees it.
-pub(crate) struct Walk<'t> {
-    pub(crate) tracker: &'t Tracker,
-    pub(crate) order: &'t [Node],
-    /// Positions in `order` the walk visits.
-    pub(crate) visit: &'t [usize],
-    /// Which positions' mirror entries hold a value.
-    pub(crate) known: &'t [bool],
+/// One element of a plain path, ready for the Lua stack.
+#[derive(Clone, Copy)]
+enum Key {
+    /// The field name at this index of [`Probes::names`].
+    Name(u32),
+    /// A 1-based Lua index.
+    Index(ffi::lua_Integer),
 }
 
-impl<'t> Walk<'t> {
-    /// What the variable at `position` needs.
-    fn step(&self, position: usize) -> Step<'t> {
-        let node = self.order[position];
-        let Some(variable) = self.tracker.at(node.slot, node.id) else {
-            return Step::Evaluate;
-        };
-        if !variable.access.is_readable() {
-            return Step::Skip;
-        }
-        let Some(path) = &variable.path else {
-            return Step::Evaluate;
-        };
-        let plain = path
-            .elements
+/// A plain path's keys, read from the mirror entry at position `start`.
+#[derive(Clone, Copy)]
+struct Plain {
+    start: u32,
+    from: u32,
+    count: u32,
+}
+
+/// The variables a walk visits and what each needs, valid for one tree order and one tracker
+/// epoch ([`Tracker::epoch`]): paths, access and properties do not change meanwhile.
+pub(crate) struct Probes {
+    pub(crate) epoch: u64,
+    /// Positions in tree order that detection visits.
+    pub(crate) visit: Vec<usize>,
+    /// By index in `visit`.
+    probes: Vec<Probe>,
+    /// By index in `visit`: the keys of a readable variable with a plain path.
+    plain: Vec<Option<Plain>>,
+    keys: Vec<Key>,
+    names: Vec<String>,
+}
+
+impl Probes {
+    /// Works out the walk over `order`: the visited positions and each one's probe. `known`
+    /// says which mirror entries hold a value.
+    pub(crate) fn new(tracker: &Tracker, order: &[Node], known: &[bool]) -> Self {
+        let visit = tracker.detection_order(order);
+        let mut keys = Vec::new();
+        let mut names = Names::default();
+        let plain = visit
             .iter()
-            .all(|e| matches!(e, Element::Field(_) | Element::Index(_)));
-        let settled = variable.error.is_none()
-            && variable.json.is_some()
-            && variable.wrapper.is_none()
-            && !variable.wants_wrapper()
-            && !matches!(variable.value, Value::Table(_));
-        let mut start = node.parent;
-        for _ in 0..path.up {
-            start = start.and_then(|p| self.order[p].parent);
+            .map(|&position| plain_path(tracker, order, position, &mut keys, &mut names))
+            .collect();
+        let mut probes = Self {
+            epoch: tracker.epoch(),
+            probes: vec![Probe::Evaluate; visit.len()],
+            visit,
+            plain,
+            keys,
+            names: names.list,
+        };
+        for index in 0..probes.visit.len() {
+            probes.refresh(tracker, order, known, index);
         }
-        match start {
-            Some(start) if plain && settled && self.known[start] && self.known[position] => {
-                Step::Read { start, path }
-            }
-            _ => Step::Evaluate,
-        }
+        probes
+    }
+
+    /// Works out again the probe of `visit[index]`, whose variable was just evaluated.
+    pub(crate) fn refresh(
+        &mut self,
+        tracker: &Tracker,
+        order: &[Node],
+        known: &[bool],
+        index: usize,
+    ) {
+        let position = self.visit[index];
+        let node = order[position];
+        self.probes[index] = match tracker.at(node.slot, node.id) {
+            None => Probe::Evaluate,
+            Some(variable) if !variable.access.is_readable() => Probe::Skip,
+            Some(variable) => match self.plain[index] {
+                Some(Plain { start, from, count })
+                    if variable.error.is_none()
+                        && variable.json.is_some()
+                        && variable.wrapper.is_none()
+                        && !variable.wants_wrapper()
+                        && !matches!(variable.value, Value::Table(_))
+                        && known[start as usize]
+                        && known[position] =>
+                {
+                    Probe::Read { start, from, count }
+                }
+                _ => Probe::Evaluate,
+            },
+        };
     }
 }
 
-/// Walks `walk.visit` from index `from` while each variable is skipped or proven unchanged.
-/// Returns the index of the first one that must be evaluated the ordinary way (or
+/// Field names interned for the probes.
+#[derive(Default)]
+struct Names {
+    list: Vec<String>,
+    ids: BTreeMap<String, u32>,
+}
+
+impl Names {
+    /// The index of `name`, added if there is room.
+    fn id(&mut self, name: &str) -> Option<u32> {
+        if let Some(id) = self.ids.get(name) {
+            return Some(*id);
+        }
+        if self.list.len() >= MAX_NAMES {
+            return None;
+        }
+        let id = u32::try_from(self.list.len()).ok()?;
+        self.list.push(name.to_owned());
+        self.ids.insert(name.to_owned(), id);
+        Some(id)
+    }
+}
+
+/// The keys of the variable at `position`, pushed onto `keys`, if it reads a plain path
+/// (fields and indices) from a start variable.
+fn plain_path(
+    tracker: &Tracker,
+    order: &[Node],
+    position: usize,
+    keys: &mut Vec<Key>,
+    names: &mut Names,
+) -> Option<Plain> {
+    let node = order[position];
+    let variable = tracker.at(node.slot, node.id)?;
+    let path = variable.path.as_ref()?;
+    let mut start = node.parent;
+    for _ in 0..path.up {
+        start = start.and_then(|p| order[p].parent);
+    }
+    let start = u32::try_from(start?).ok()?;
+    let from = keys.len();
+    for element in &path.elements {
+        let key = match element {
+            Element::Field(name) => names.id(name).map(Key::Name),
+            Element::Index(i) => Some(Key::Index(to_key(*i))),
+            Element::Call(_) | Element::Setter(_) => None,
+        };
+        let Some(key) = key else {
+            keys.truncate(from);
+            return None;
+        };
+        keys.push(key);
+    }
+    Some(Plain {
+        start,
+        from: u32::try_from(from).ok()?,
+        count: u32::try_from(path.elements.len()).ok()?,
+    })
+}
+
+/// Walks `probes.visit` from index `from` while each variable is skipped or proven
+/// unchanged. Returns the index of the first one that must be evaluated the ordinary way (or
 /// `visit.len()`).
-pub(crate) fn settle(lua: &Lua, mirror: &Table, walk: &Walk<'_>, from: usize) -> usize {
-    let visit = walk.visit;
+pub(crate) fn settle(lua: &Lua, mirror: &Table, probes: &Probes, from: usize) -> usize {
+    if matches!(probes.probes.get(from), None | Some(Probe::Evaluate)) {
+        return from;
+    }
     let reached = Cell::new(from);
+    let names = c_int::try_from(probes.names.len()).unwrap_or(c_int::MAX);
     // SAFETY: the closure runs inside mlua's protected call with the mirror table as its one
-    // argument (stack index 1). Each read pushes at most three values over what it pops, and
-    // room for them is checked first; nothing is left on the stack but the argument. No Lua
-    // function is called; a memory error while interning a key unwinds to mlua, which
-    // returns it as an error: `reached` then names the variable to evaluate normally.
+    // argument (stack index 1). It checks room for the names and a read first; each read
+    // pushes at most four values and restores the stack. No Lua function is called; a memory
+    // error while pushing a name unwinds to mlua, which returns it as an error: `reached`
+    // then names the variable to evaluate normally (or the first, before any was read).
     let walked: mlua::Result<()> = unsafe {
         lua.exec_raw::<()>(mirror, |state| {
-            if ffi::lua_checkstack(state, FIRST_KEY + KEY_SLOTS as i32 + READ_ROOM) == 0 {
+            if ffi::lua_checkstack(state, FIRST_NAME + names + READ_ROOM) == 0 {
                 return;
             }
             ffi::lua_settop(state, MIRROR);
             ffi::lua_pushlstring(state, c"__index".as_ptr(), "__index".len());
-            for _ in 0..KEY_SLOTS {
-                ffi::lua_pushnil(state);
+            for name in &probes.names {
+                ffi::lua_pushlstring(state, name.as_ptr().cast(), name.len());
             }
-            let mut keys = Keys {
-                names: [None; KEY_SLOTS],
-                next: 0,
-            };
             let mut index = from;
-            while index < visit.len() {
+            while index < probes.visit.len() {
                 reached.set(index);
-                let proven = match walk.step(visit[index]) {
-                    Step::Skip => true,
-                    Step::Evaluate => false,
-                    Step::Read { start, path } => {
-                        unchanged(state, &mut keys, to_key(start), to_key(visit[index]), path)
+                let proven = match probes.probes[index] {
+                    Probe::Skip => true,
+                    Probe::Evaluate => false,
+                    Probe::Read { start, from, count } => {
+                        let keys = &probes.keys[from as usize..(from + count) as usize];
+                        let own = to_key(probes.visit[index]);
+                        unchanged(state, to_key(start as usize), own, keys)
                     }
                 };
                 if !proven {
@@ -162,34 +244,28 @@ pub(crate) fn settle(lua: &Lua, mirror: &Table, walk: &Walk<'_>, from: usize) ->
     reached.get()
 }
 
-/// Compares two short names byte by byte: inlined, where `==` calls `memcmp` each time.
-fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
-}
-
 fn to_key(position: usize) -> ffi::lua_Integer {
     ffi::lua_Integer::try_from(position).map_or(ffi::lua_Integer::MAX, |p| p.saturating_add(1))
 }
 
-/// Whether reading `path` from mirror entry `start` gives a value raw-equal to mirror entry
+/// Whether reading `keys` from mirror entry `start` gives a value raw-equal to mirror entry
 /// `own`. Leaves the stack as it found it.
-unsafe fn unchanged<'a>(
+unsafe fn unchanged(
     state: *mut ffi::lua_State,
-    keys: &mut Keys<'a>,
     start: ffi::lua_Integer,
     own: ffi::lua_Integer,
-    path: &'a Path,
+    keys: &[Key],
 ) -> bool {
-    // SAFETY: the mirror and the kept slots are in place and there is room for four more.
+    // SAFETY: the mirror and the names are in place and there is room for four more.
     unsafe {
         let base = ffi::lua_gettop(state);
         ffi::lua_rawgeti(state, MIRROR, start);
         let mut proven = true;
-        for element in &path.elements {
+        for key in keys {
             if ffi::lua_type(state, -1) == ffi::LUA_TNIL {
                 break;
             }
-            if !plain_index(state, keys, element) {
+            if !plain_index(state, *key) {
                 proven = false;
                 break;
             }
@@ -203,24 +279,19 @@ unsafe fn unchanged<'a>(
     }
 }
 
-/// Replaces the value on top with `value[element]` as Lua's indexing would give it, as long
-/// as that needs no function: raw lookups along a chain of `__index` tables. Returns false,
+/// Replaces the value on top with `value[key]` as Lua's indexing would give it, as long as
+/// that needs no function: raw lookups along a chain of `__index` tables. Returns false,
 /// leaving the stack with one value in place of the old top, when it cannot.
-unsafe fn plain_index<'a>(
-    state: *mut ffi::lua_State,
-    keys: &mut Keys<'a>,
-    element: &'a Element,
-) -> bool {
-    // SAFETY: a value is on top and there is room for three more.
+unsafe fn plain_index(state: *mut ffi::lua_State, key: Key) -> bool {
+    // SAFETY: a value is on top, the names are in place and there is room for three more.
     unsafe {
         for _ in 0..MAX_INDEX_CHAIN {
             if ffi::lua_type(state, -1) != ffi::LUA_TTABLE {
                 return false;
             }
-            match element {
-                Element::Field(name) => keys.push(state, name),
-                Element::Index(i) => ffi::lua_pushinteger(state, to_key(*i)),
-                Element::Call(_) | Element::Setter(_) => return false,
+            match key {
+                Key::Name(id) => ffi::lua_pushvalue(state, FIRST_NAME + id as c_int),
+                Key::Index(i) => ffi::lua_pushinteger(state, i),
             }
             // [table, key] -> [table, value]
             ffi::lua_rawget(state, -2);

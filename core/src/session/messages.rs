@@ -153,17 +153,19 @@ impl Session {
         if mode_changes && let Some(path) = checked.path.as_ref().or(current_path.as_deref()) {
             allowed(path, access).map_err(|refusal| refused(wire, refusal))?;
         }
-        self.backend.with_tracker(|tracker| {
-            if let Some(variable) = tracker.get_mut(id) {
-                for (name, text, priority) in &checked.properties {
-                    variable.set_property(name, text, *priority);
+        if mode_changes || !checked.properties.is_empty() {
+            self.backend.with_tracker(|tracker| {
+                if let Some(variable) = tracker.get_mut(id) {
+                    for (name, text, priority) in &checked.properties {
+                        variable.set_property(name, text, *priority);
+                    }
+                    if let Some(path) = checked.path.clone() {
+                        variable.path = Some(std::rc::Rc::new(path));
+                    }
+                    variable.access = access;
                 }
-                if let Some(path) = checked.path.clone() {
-                    variable.path = Some(std::rc::Rc::new(path));
-                }
-                variable.access = access;
-            }
-        });
+            });
+        }
         if let Some(sent) = self
             .connections
             .get_mut(&conn)
@@ -212,8 +214,7 @@ impl Session {
             // Compare at the next flush even if the variable does not change: the app may have
             // kept its old value, which the writer no longer shows.
             sent.version = 0;
-            self.backend
-                .with_tracker(|t| t.get_mut(id).map(|v| v.flushed = 0));
+            self.backend.with_tracker(|t| t.owe_fresh_look(id));
         }
         Ok(())
     }

@@ -204,6 +204,8 @@ pub(crate) struct Tracker {
     /// Every variable in tree order with its depth, rebuilt after the tree's shape changes:
     /// each cycle walks it, and the shape rarely changes between cycles.
     order: RefCell<Option<Rc<[Node]>>>,
+    /// Bumped by every change made from outside detection (see [`Tracker::epoch`]).
+    epoch: u64,
 }
 
 impl Default for Tracker {
@@ -215,6 +217,7 @@ impl Default for Tracker {
             last_server_id: 0,
             removals: Vec::new(),
             order: RefCell::new(None),
+            epoch: 0,
         }
     }
 }
@@ -224,8 +227,26 @@ impl Tracker {
         self.variables.get(id)
     }
 
+    /// A variable to change. Counts as a change to what detection relies on (see
+    /// [`Tracker::epoch`]); detection itself writes through [`Tracker::at_mut`].
     pub(crate) fn get_mut(&mut self, id: VarId) -> Option<&mut Variable> {
+        self.epoch += 1;
         self.variables.get_mut(id)
+    }
+
+    /// Changes whenever a variable may have changed other than by being evaluated: its
+    /// properties, path, access, watchers, or the tree. Detection keeps what it worked out
+    /// about every variable while this stays the same.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Makes the next flush look at `id` again though it did not change: a connection is
+    /// owed a fresh comparison (its record was altered, e.g. by a write).
+    pub(crate) fn owe_fresh_look(&mut self, id: VarId) {
+        if let Some(variable) = self.variables.get_mut(id) {
+            variable.flushed = 0;
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -252,6 +273,7 @@ impl Tracker {
         if self.variables.get(APP_VAR).is_none() {
             self.variables.insert(Variable::new(APP_VAR, None));
         }
+        self.epoch += 1;
         let app = self.variables.get_mut(APP_VAR).expect("just inserted");
         app.value = value;
         self.order.take();
@@ -427,7 +449,7 @@ impl Tracker {
     /// Records that a flush looked at `ids`.
     pub(crate) fn mark_flushed(&mut self, ids: &[VarId]) {
         for id in ids {
-            if let Some(variable) = self.get_mut(*id) {
+            if let Some(variable) = self.variables.get_mut(*id) {
                 variable.flushed = variable.version;
             }
         }
@@ -458,6 +480,7 @@ impl Tracker {
 
     /// Removes every watch of `conn` (a disconnect); variables left unwatched become dormant.
     pub(crate) fn forget_watcher(&mut self, conn: ConnId) {
+        self.epoch += 1;
         for variable in self.variables.values_mut() {
             if variable.watched_by.remove(&conn).is_some() && variable.watched_by.is_empty() {
                 variable.dormant = true;
