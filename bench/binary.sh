@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Session creation, full sessions, WebSocket round trips and memory per session, through the
 # lunette binary over loopback (BENCHMARKS.md). Needs wrk (apt-get install wrk); the rest uses
-# bench/loadgen. Every measurement uses a fresh server process.
-#   bench/binary.sh [seconds]
+# bench/loadgen. Every measurement uses a fresh server process, serving the built-in default app
+# (Contacts) unless SITE names a site directory (the round trip always uses demo/adder).
+#   [SITE=demo/adder] bench/binary.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -14,7 +15,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then ulimit -
 trap '[ -z "${pid:-}" ] || kill "$pid"' EXIT
 
 start() {
-  "$bin" --port 0 --max-sessions 1000000 "$@" >/tmp/lunette-bench.out 2>/tmp/lunette-bench.err &
+  "$bin" --port 0 --max-sessions 1000000 ${SITE:+--dir "$SITE"} "$@" >/tmp/lunette-bench.out 2>/tmp/lunette-bench.err &
   pid=$!
   for _ in $(seq 50); do
     url=$(grep -o 'http://[^ ]*' /tmp/lunette-bench.out || true)
@@ -46,7 +47,12 @@ line=$("$loadgen" sessions --url "$url" --concurrency 20 --duration "${seconds}s
 echo "Full sessions (GET /, GET /<sid>, WebSocket, watch 1, its value, close), concurrency 20: $line"
 stop
 
-start --dir demo/adder
+start
+line=$("$loadgen" sessions --url "$url" --concurrency 20 --duration "${seconds}s" --user-event)
+echo "Full sessions as above, the watch sent as a user event (answered at once): $line"
+stop
+
+SITE= start --dir demo/adder
 line=$("$loadgen" roundtrip --url "$url" --count 2000)
 echo "Adder round trip (user update of value1 until the new compute() value arrives): $line"
 stop
