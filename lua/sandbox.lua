@@ -107,6 +107,10 @@ session = {
   removePrototype = host.remove_prototype,
   unloadModule = host.unload_module,
   unloadDirectory = host.unload_directory,
+  -- Deprecated (§7.2): prototype mutation replaces them.
+  newVersion = host.new_version,
+  getVersion = host.get_version,
+  needsMutation = host.needs_mutation,
 }
 EMPTY = host.empty
 

@@ -717,3 +717,20 @@ fn print_ignores_a_replaced_global_tostring() {
     let logs = logs_of(&h, &sid);
     assert!(logs.iter().any(|m| m == "plain\t2"), "{logs:?}");
 }
+
+// --- §7.2: the deprecated version counter ---
+
+#[test]
+fn the_deprecated_version_counter_counts_and_compares_with_mutation_versions() {
+    let result = result_of(
+        r#"local t = {}
+        local before = { session:getVersion(), session:needsMutation(t) }
+        local new = session:newVersion()
+        t._mutationVersion = new
+        local after = { session:getVersion(), session:needsMutation(t) }
+        session:newVersion()
+        report("result", table.concat({ tostring(before[1]), tostring(before[2]), tostring(new),
+          tostring(after[1]), tostring(after[2]), tostring(session:needsMutation(t)) }, ","))"#,
+    );
+    assert_eq!(result, "0,true,1,1,false,true");
+}

@@ -23,6 +23,8 @@ pub(crate) struct Host {
     pub(crate) prototypes: Prototypes,
     /// Whether a hot reload is running (`session.reloading`, §7.6).
     pub(crate) reloading: bool,
+    /// The deprecated `session:newVersion()` counter (§7.2).
+    pub(crate) version: i64,
 }
 
 /// Time as a script sees it during one step.

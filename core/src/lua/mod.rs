@@ -20,6 +20,7 @@ mod session_api;
 mod settle;
 mod timers;
 mod variables_api;
+mod versions_api;
 mod view_list;
 mod wrapper;
 
@@ -172,6 +173,7 @@ impl LuaBackend {
             modules: Modules::new(modules, package_loaded.clone()),
             prototypes: Prototypes::new(empty.clone()),
             reloading: false,
+            version: 0,
         };
         let budget = Budget::install(&lua, config.lua_budget)?;
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
@@ -180,6 +182,7 @@ impl LuaBackend {
         json_api::add_primitives(&lua, &primitives)?;
         modules_api::add_primitives(&lua, &primitives)?;
         prototypes::add_primitives(&lua, &primitives)?;
+        versions_api::add_primitives(&lua, &primitives)?;
         primitives.raw_set("loaded", package_loaded)?;
         primitives.raw_set("empty", empty)?;
         lua.set_app_data(host);
