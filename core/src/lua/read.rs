@@ -42,7 +42,9 @@ pub(crate) fn read(
     let compare = held.is_some();
     // SAFETY: the closure runs inside mlua's protected call with `start` and `held` as its
     // two arguments; it keeps the stack balanced (checked room for four more slots, each
-    // step replaces the current value) and leaves exactly three results.
+    // step replaces the current value) and leaves exactly three results. An error raised by
+    // a metamethod or a method unwinds to that protected call across the closure's frames,
+    // which own nothing that needs dropping.
     let (outcome, value, at): (i64, Value, i64) =
         unsafe { lua.exec_raw(args, |state| walk(state, &path.elements, compare)) }
             .map_err(PathError::Lua)?;
