@@ -29,6 +29,9 @@ pub struct Config {
     /// `--hotload` (§7.6, §8): [`Core::handle_site_changes`](crate::Core::handle_site_changes)
     /// applies edited files to live sessions; without it that input is ignored.
     pub hotload: bool,
+    /// The debug endpoints of §11 (`/<sid>/variables`, `/<sid>/variables.json`); off, those
+    /// paths answer `404` (`--no-debug-pages`).
+    pub debug_pages: bool,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             shard: 0,
             shards: 1,
             allow_origins: Vec::new(),
+            debug_pages: true,
             max_variables: 100_000,
             hotload: false,
         }

@@ -66,6 +66,9 @@ impl Core {
         if let Some(sid) = SessionId::parse(first) {
             let rest: Vec<&str> = segments.collect();
             return match rest.as_slice() {
+                ["variables" | "variables.json"] if !self.config.debug_pages => {
+                    html(StatusCode::NOT_FOUND, pages::not_found(&path))
+                }
                 ["variables"] => self.variables_page(&sid),
                 ["variables.json"] => self.variables_json(&sid),
                 _ => self.session_page(&sid),

@@ -63,6 +63,10 @@ pub struct Cli {
     #[arg(long, requires = "dir")]
     pub hotload: bool,
 
+    /// Turn off the debug pages /<sid>/variables and /<sid>/variables.json (they answer 404)
+    #[arg(long)]
+    pub no_debug_pages: bool,
+
     /// Number of cores (threads) serving sessions; a session lives on one of them
     /// [default: the number of available CPUs]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -92,6 +96,7 @@ impl Cli {
             allow_origins: self.allow_origins.clone(),
             max_variables: self.max_variables,
             hotload: self.hotload,
+            debug_pages: !self.no_debug_pages,
             ..Config::default()
         }
     }
@@ -258,6 +263,13 @@ mod tests {
         assert!(cli.config().hotload);
         let error = Cli::try_parse_from(["lunette", "--hotload"]).expect_err("no --dir");
         assert!(error.to_string().contains("--dir"), "{error}");
+    }
+
+    #[test]
+    fn debug_pages_are_on_unless_turned_off() {
+        assert!(Cli::parse_from(["lunette"]).config().debug_pages);
+        let cli = Cli::parse_from(["lunette", "--no-debug-pages"]);
+        assert!(!cli.config().debug_pages);
     }
 
     #[test]

@@ -668,6 +668,24 @@ fn the_variables_page_of_an_unknown_sid_is_a_404() {
     assert!(body_text(&response).contains("expired or never existed"));
 }
 
+#[test]
+fn with_debug_pages_off_both_debug_paths_are_404_and_the_app_page_still_serves() {
+    let mut h = harness_with(Config {
+        debug_pages: false,
+        ..Config::default()
+    });
+    let sid = h.create_session();
+    for path in ["variables", "variables.json"] {
+        let response = h.get(&format!("/{sid}/{path}"));
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(
+            body_text(&response).contains(path),
+            "the page names the path"
+        );
+    }
+    assert_eq!(h.get(&format!("/{sid}")).status(), 200);
+}
+
 // --- 81: determinism ---
 
 #[test]
