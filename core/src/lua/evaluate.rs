@@ -177,7 +177,11 @@ impl LuaBackend {
                 .raw_set(position + 1, navigation.unwrap_or(Value::Nil))
                 .is_err()
             {
-                // Out of memory for the mirror: the next walk starts a new one.
+                // No memory left for the mirror: finish this walk the ordinary way; the next
+                // one starts a new mirror.
+                for &position in &probes.visit[index + 1..] {
+                    changed |= self.evaluate_at(Place::Walk(&order, position));
+                }
                 return changed;
             }
             mirror.known[position] = true;
