@@ -66,20 +66,34 @@ fn main() {
     let one = format!(
         r#"{{"userEvent":true,"messages":[{{"type":"update","data":{{"varId":{action},"value":null}}}}]}}"#
     );
+    // A binding appears and goes, as when a view is rendered: the tree's shape changes.
+    let bound = action + 1;
+    let create = format!(
+        r#"{{"userEvent":true,"messages":[{{"type":"create","data":{{"id":{bound},"parentId":1,"properties":{{"path":"items.0.name","access":"r"}}}}}}]}}"#
+    );
+    let destroy = format!(
+        r#"{{"userEvent":true,"messages":[{{"type":"destroy","data":{{"varId":{bound}}}}}]}}"#
+    );
     let mut unchanged = Vec::with_capacity(ROUNDS);
     let mut changed = Vec::with_capacity(ROUNDS);
+    let mut created = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         now += Duration::from_millis(20);
         unchanged.push(send(&mut core, now, conn, nothing));
         now += Duration::from_millis(20);
         changed.push(send(&mut core, now, conn, &one));
+        now += Duration::from_millis(20);
+        created.push(send(&mut core, now, conn, &create));
+        now += Duration::from_millis(20);
+        send(&mut core, now, conn, &destroy);
     }
     // Medians: on a shared machine a few cycles land on a busy core, which a mean would smear
     // over all of them.
     println!(
-        "update cycle with {VARIABLES} watched variables, median (p90) of {ROUNDS}: nothing changed {}, one changed {}",
+        "update cycle with {VARIABLES} watched variables, median (p90) of {ROUNDS}: nothing changed {}, one changed {}, one binding created {}",
         summary(&mut unchanged),
         summary(&mut changed),
+        summary(&mut created),
     );
 }
 

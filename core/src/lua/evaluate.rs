@@ -6,8 +6,7 @@
 use mlua::Value;
 
 use crate::lua::convert::json_to_lua;
-use std::rc::Rc;
-
+use crate::lua::mirror::Mirror;
 use crate::lua::read::{Read, read};
 use crate::lua::resolve::{self, PathError};
 use crate::lua::settle;
@@ -55,21 +54,6 @@ impl From<JsonError> for VarError {
             description,
         }
     }
-}
-
-/// How many variables a tree needs before detection keeps a mirror.
-const MIRROR_FROM: usize = 32;
-
-/// Every visited variable's navigation value after the last detection walk, by position in
-/// the tree order it was made for (1-based in the Lua table).
-pub(crate) struct Mirror {
-    order: Rc<[Node]>,
-    values: mlua::Table,
-    /// Which positions hold a value: a variable skipped by every walk since the mirror was
-    /// made has none, and an absent entry reads as nil, which must not pass for its value.
-    known: Vec<bool>,
-    /// What the last walk worked out about each variable, while the tracker's epoch holds.
-    probes: Option<settle::Probes>,
 }
 
 /// The variable to evaluate: by position in a detection walk's tree order, or by id.
@@ -140,16 +124,16 @@ impl LuaBackend {
     /// Variables are first offered to [`settle`], which proves most of them unchanged in one
     /// call into Lua against the mirror left by the previous walk; the rest are evaluated one
     /// by one, and their navigation values recorded in the mirror for the next walk. A mirror
-    /// is only trusted for the tree order it was made for, and only if no variable was
-    /// evaluated outside a walk since (see [`LuaBackend::evaluate`]); its probes only while
-    /// the tracker's epoch holds.
+    /// is carried over to a new tree order for the variables still there, an entry is
+    /// dropped when its variable is evaluated outside a walk (see [`LuaBackend::evaluate`]),
+    /// and the probes are only kept while the tracker's epoch holds.
     fn walk(&mut self) -> bool {
         let order = self.host(|h| h.tracker.tree_order());
-        let kept = self
-            .mirror
-            .take()
-            .filter(|mirror| Rc::ptr_eq(&mirror.order, &order));
-        let Some(mut mirror) = kept.or_else(|| self.fresh_mirror(&order)) else {
+        let mirror = match self.mirror.take() {
+            Some(mirror) => mirror.for_order(&self.lua, &order),
+            None => Mirror::fresh(&self.lua, &order),
+        };
+        let Some(mut mirror) = mirror else {
             // A small tree: every variable evaluated the ordinary way, nothing kept.
             let visit = self.host(|h| h.tracker.detection_order(&order));
             return visit.into_iter().fold(false, |changed, position| {
@@ -193,27 +177,15 @@ impl LuaBackend {
         changed
     }
 
-    /// An empty mirror for `order`, if the tree is large enough to keep one.
-    fn fresh_mirror(&self, order: &Rc<[Node]>) -> Option<Mirror> {
-        // A small tree is walked in microseconds; a mirror would only cost heap in every
-        // session, idle ones included.
-        if order.len() < MIRROR_FROM {
-            return None;
-        }
-        Some(Mirror {
-            order: Rc::clone(order),
-            values: self.lua.create_table_with_capacity(order.len(), 0).ok()?,
-            known: vec![false; order.len()],
-            probes: None,
-        })
-    }
-
     /// Re-evaluates one variable: a readable path variable reads its path from its start
     /// value, a value holder re-encodes what it holds; `w` and `action` variables are not
     /// read. Returns whether its value JSON, `type` or error state changed.
     pub(crate) fn evaluate(&mut self, id: VarId) -> bool {
-        // The value may change outside a walk: the mirror would no longer match.
-        self.mirror = None;
+        // The value may change outside a walk: the mirror would no longer hold it.
+        let slot = self.host(|h| h.tracker.slot(id));
+        if let (Some(mirror), Some(slot)) = (&mut self.mirror, slot) {
+            mirror.forget(slot, id);
+        }
         self.evaluate_at(Place::Id(id))
     }
 

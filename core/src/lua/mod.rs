@@ -8,6 +8,7 @@ mod evaluate;
 mod failure;
 mod host;
 mod json_api;
+mod mirror;
 mod modules_api;
 mod pattern;
 mod prototypes;
@@ -108,7 +109,7 @@ pub(crate) struct LuaBackend {
     budget: Rc<Budget>,
     objects: ObjectIds,
     /// What the last detection walk saw, for the next one to compare against.
-    mirror: Option<evaluate::Mirror>,
+    mirror: Option<mirror::Mirror>,
     /// A ViewList re-synchronised since detection last looked (§4.5).
     resynced: Cell<bool>,
     /// The `session` table, whose `reloading` the server sets (§7.6).

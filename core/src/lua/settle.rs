@@ -244,6 +244,27 @@ pub(crate) fn settle(lua: &Lua, mirror: &Table, probes: &Probes, from: usize) ->
     reached.get()
 }
 
+/// Copies entry `from` of the mirror `old` to entry `to` of `new` for each `(from, to)`
+/// (positions, 0-based). `new` was made with room for every `to`, so nothing allocates.
+pub(crate) fn carry(
+    lua: &Lua,
+    old: &Table,
+    new: &Table,
+    moves: &[(usize, usize)],
+) -> mlua::Result<()> {
+    // SAFETY: the closure runs inside mlua's protected call with the two tables as its
+    // arguments (stack indices 1 and 2); each move pushes one value and pops it.
+    unsafe {
+        lua.exec_raw::<()>((old, new), |state| {
+            for &(from, to) in moves {
+                ffi::lua_rawgeti(state, 1, to_key(from));
+                ffi::lua_rawseti(state, 2, to_key(to));
+            }
+            ffi::lua_settop(state, 0);
+        })
+    }
+}
+
 fn to_key(position: usize) -> ffi::lua_Integer {
     ffi::lua_Integer::try_from(position).map_or(ffi::lua_Integer::MAX, |p| p.saturating_add(1))
 }
