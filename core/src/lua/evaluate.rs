@@ -81,14 +81,6 @@ impl Place<'_> {
     }
 }
 
-/// Whether a value read back is the one held: interned strings compare by address first.
-fn same(value: &Value, previous: &Value) -> bool {
-    match (value, previous) {
-        (Value::String(a), Value::String(b)) => a.to_pointer() == b.to_pointer() || a == b,
-        _ => value == previous,
-    }
-}
-
 /// Walks per update cycle at most (§4.5).
 const MAX_WALKS: usize = 4;
 
@@ -209,20 +201,15 @@ impl LuaBackend {
                     None => Source::AboveRoot,
                 },
             };
-            // A scalar read back equal to the last good one, with no error or wrapper to
-            // refresh, changes nothing: its JSON need not be made again.
-            let settled = (variable.error.is_none()
-                && variable.json.is_some()
-                && variable.wrapper.is_none()
-                && !variable.wants_wrapper()
-                && !matches!(variable.value, Value::Table(_)))
-            .then(|| variable.value.clone());
+            let settled = variable.settled().then(|| variable.value.clone());
             Some((source, settled, slot, id))
         }) else {
             return false;
         };
         self.budget.reset();
         let read = match source {
+            // A value holder's scalar never changes: only its table's contents can.
+            Source::Held(_) if settled.is_some() => return false,
             Source::Held(held) => Ok(held),
             Source::Path(start, path) => match read(&self.lua, &start, &path, settled.as_ref()) {
                 Ok(Read::Same) => return false,
@@ -234,11 +221,6 @@ impl LuaBackend {
                 description: "the path goes above the root of the variable tree".into(),
             }),
         };
-        if let (Ok(value), Some(previous)) = (&read, &settled)
-            && same(value, previous)
-        {
-            return false;
-        }
         let outcome = read.and_then(|value| {
             let json = value_json(&value, &mut self.objects)?;
             let wrapper = self.refresh_wrapper(id, &value, &json);

@@ -17,7 +17,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::ffi::c_int;
 
-use mlua::{Lua, Table, Value, ffi};
+use mlua::{Lua, Table, ffi};
 
 use crate::tracker::path::Element;
 use crate::tracker::{Node, Tracker};
@@ -118,13 +118,7 @@ impl Probes {
             Some(variable) if !variable.access.is_readable() => Probe::Skip,
             Some(variable) => match self.plain[index] {
                 Some(Plain { start, from, count })
-                    if variable.error.is_none()
-                        && variable.json.is_some()
-                        && variable.wrapper.is_none()
-                        && !variable.wants_wrapper()
-                        && !matches!(variable.value, Value::Table(_))
-                        && known[start as usize]
-                        && known[position] =>
+                    if variable.settled() && known[start as usize] && known[position] =>
                 {
                     Probe::Read { start, from, count }
                 }

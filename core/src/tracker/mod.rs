@@ -164,6 +164,16 @@ impl Variable {
         self.owner.map_or(self.id, |(_, wire)| wire)
     }
 
+    /// Its last good value is a scalar with no error or wrapper to refresh: reading that same
+    /// value again changes nothing, so its JSON need not be made again.
+    pub(crate) fn settled(&self) -> bool {
+        self.error.is_none()
+            && self.json.is_some()
+            && self.wrapper.is_none()
+            && !self.wrapper_named
+            && !matches!(self.value, Value::Table(_))
+    }
+
     /// Has a `wrapper` property: its value is presented through a wrapper (§5.7).
     pub(crate) fn wants_wrapper(&self) -> bool {
         self.wrapper_named
