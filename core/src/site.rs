@@ -30,6 +30,20 @@ impl Site {
         site
     }
 
+    /// A site of these text files, `(path, text)`: for sites written in code, such as tests
+    /// or an embedder's fixed app.
+    ///
+    /// # Panics
+    /// On a path [`Site::insert`] refuses, which is a mistake in that code.
+    pub fn from_texts(files: &[(&str, &str)]) -> Self {
+        let mut site = Self::new();
+        for (path, text) in files {
+            let taken = site.insert(path, Bytes::copy_from_slice(text.as_bytes()));
+            assert!(taken, "{path} is not a site file path");
+        }
+        site
+    }
+
     /// Adds or replaces a file. Returns `false` (and keeps nothing) for a path outside
     /// `lua/`, `viewdefs/` and `html/`, one with an empty, `.` or `..` segment, or a backslash.
     pub fn insert(&mut self, path: &str, contents: Bytes) -> bool {

@@ -214,23 +214,15 @@ mod tests {
         );
     }
 
-    fn site(files: &[(&str, &str)]) -> Site {
-        let mut site = Site::new();
-        for (path, text) in files {
-            site.insert(path, Bytes::copy_from_slice(text.as_bytes()));
-        }
-        site
-    }
-
     #[test]
     fn a_reload_keeps_the_previous_version_of_a_file_that_became_invalid() {
-        let (before, _) = Viewdefs::load(&site(&[
+        let (before, _) = Viewdefs::load(&Site::from_texts(&[
             ("viewdefs/A.DEFAULT.html", "<template>a1</template>"),
             ("viewdefs/B.DEFAULT.html", "<template>b1</template>"),
             ("viewdefs/C.DEFAULT.html", "<template>c1</template>"),
         ]));
         let (after, problems) = Viewdefs::reload(
-            &site(&[
+            &Site::from_texts(&[
                 ("viewdefs/A.DEFAULT.html", "<div>a2</div>"),
                 ("viewdefs/B.DEFAULT.html", "<template>b2</template>"),
                 ("viewdefs/D.DEFAULT.html", "<template>d1</template>"),
@@ -254,12 +246,12 @@ mod tests {
 
     #[test]
     fn a_kept_version_never_takes_a_key_another_file_now_holds() {
-        let (before, _) = Viewdefs::load(&site(&[(
+        let (before, _) = Viewdefs::load(&Site::from_texts(&[(
             "viewdefs/z/K.DEFAULT.html",
             "<template>old</template>",
         )]));
         let (after, _) = Viewdefs::reload(
-            &site(&[
+            &Site::from_texts(&[
                 ("viewdefs/a/K.DEFAULT.html", "<template>new</template>"),
                 ("viewdefs/z/K.DEFAULT.html", "<div></div>"),
             ]),

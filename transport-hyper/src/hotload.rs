@@ -151,22 +151,14 @@ fn differences(before: &Site, after: &Site) -> Vec<(String, Option<Bytes>)> {
 mod tests {
     use super::*;
 
-    fn site(files: &[(&str, &str)]) -> Site {
-        let mut site = Site::new();
-        for (path, text) in files {
-            site.insert(path, Bytes::copy_from_slice(text.as_bytes()));
-        }
-        site
-    }
-
     #[test]
     fn differences_are_new_changed_and_deleted_files_in_path_order() {
-        let before = site(&[
+        let before = Site::from_texts(&[
             ("lua/main.lua", "1"),
             ("viewdefs/A.DEFAULT.html", "a"),
             ("html/gone.css", "x"),
         ]);
-        let after = site(&[
+        let after = Site::from_texts(&[
             ("lua/main.lua", "2"),
             ("viewdefs/A.DEFAULT.html", "a"),
             ("viewdefs/B.DEFAULT.html", "b"),

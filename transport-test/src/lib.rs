@@ -276,9 +276,7 @@ impl Harness {
 
 /// A site with only `lua/main.lua`.
 pub fn site_with_main(main_lua: &str) -> Site {
-    let mut site = Site::new();
-    site.insert("lua/main.lua", Bytes::copy_from_slice(main_lua.as_bytes()));
-    site
+    Site::from_texts(&[("lua/main.lua", main_lua)])
 }
 
 /// The response's `Location` header, or `""`.

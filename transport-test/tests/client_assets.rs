@@ -31,9 +31,7 @@ impl Browser {
 }
 
 fn site_with_file(path: &str, text: &str) -> Site {
-    let mut site = site_with_main(APP);
-    assert!(site.insert(path, Bytes::copy_from_slice(text.as_bytes())));
-    site
+    Site::from_texts(&[("lua/main.lua", APP), (path, text)])
 }
 
 /// `"` + 16 lowercase hex digits + `"`: a strong validator.

@@ -22,17 +22,6 @@ fn harness_with(config: Config) -> Harness {
     Harness::new(site_with_main(APP), config, 1)
 }
 
-fn site(files: &[(&str, &str)]) -> Site {
-    let mut site = Site::new();
-    for (path, text) in files {
-        assert!(
-            site.insert(path, Bytes::copy_from_slice(text.as_bytes())),
-            "{path}"
-        );
-    }
-    site
-}
-
 fn is_well_formed_sid(text: &str) -> bool {
     text.len() == 32
         && text
@@ -186,7 +175,7 @@ fn every_path_under_a_live_sid_serves_the_page() {
 fn the_sites_index_html_wins_over_the_shell() {
     let index = "<!doctype html><title>mine</title><div ui-app></div>";
     let mut h = Harness::new(
-        site(&[("lua/main.lua", APP), ("html/index.html", index)]),
+        Site::from_texts(&[("lua/main.lua", APP), ("html/index.html", index)]),
         Config::default(),
         1,
     );
@@ -229,7 +218,7 @@ fn every_html_response_carries_no_referrer() {
         ("lua/main.lua", main.as_str()),
         ("html/about.html", "<p>about</p>"),
     ];
-    let mut h = Harness::new(site(&files), Config::default(), 1);
+    let mut h = Harness::new(Site::from_texts(&files), Config::default(), 1);
     let sid = h.create_session();
     let mut responses = vec![
         h.get(&format!("/{sid}")),
@@ -287,7 +276,7 @@ fn unknown_well_formed_sid_gets_the_expired_page_linking_home() {
 #[test]
 fn dot_dot_segments_backslashes_and_nul_get_400() {
     let mut h = Harness::new(
-        site(&[("lua/main.lua", APP), ("html/b", "secret?")]),
+        Site::from_texts(&[("lua/main.lua", APP), ("html/b", "secret?")]),
         Config::default(),
         1,
     );
@@ -312,7 +301,7 @@ fn dot_dot_segments_backslashes_and_nul_get_400() {
 #[test]
 fn missing_files_and_directories_get_404() {
     let mut h = Harness::new(
-        site(&[("lua/main.lua", APP), ("html/css/app.css", "p{}")]),
+        Site::from_texts(&[("lua/main.lua", APP), ("html/css/app.css", "p{}")]),
         Config::default(),
         1,
     );
@@ -359,7 +348,7 @@ fn builtin_client_assets_have_text_content_types() {
 #[test]
 fn a_site_file_wins_over_the_builtin_client() {
     let mut h = Harness::new(
-        site(&[
+        Site::from_texts(&[
             ("lua/main.lua", APP),
             ("html/lunette/client.js", "// my own client"),
         ]),
@@ -468,7 +457,7 @@ fn runtime_error_gives_500_with_the_escaped_message_and_spares_other_sessions() 
 #[test]
 fn missing_main_lua_gives_500_saying_so() {
     let mut h = Harness::new(
-        site(&[("html/index.html", "<p>hi</p>")]),
+        Site::from_texts(&[("html/index.html", "<p>hi</p>")]),
         Config::default(),
         1,
     );

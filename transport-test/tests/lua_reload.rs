@@ -4,25 +4,15 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::*;
 use lunette_core::{Config, ConnId, LogLevel, Site};
 use lunette_test::Harness;
 use serde_json::json;
 
-/// A site of these Lua files (`(path, text)`), the first being `lua/main.lua`.
-fn site(files: &[(&str, &str)]) -> Site {
-    let mut site = Site::new();
-    for (path, text) in files {
-        assert!(site.insert(path, Bytes::copy_from_slice(text.as_bytes())));
-    }
-    site
-}
-
 /// A session of `files` and a tab watching variable 1 with these bindings `(path, access)`
 /// as variables 2, 3, …, whose first values have been taken.
 fn open_bound(files: &[(&str, &str)], paths: &[&str]) -> (Harness, String, ConnId) {
-    let (mut h, sid, tab) = open_with(Harness::new(site(files), hotload(), 1));
+    let (mut h, sid, tab) = open_with(Harness::new(Site::from_texts(files), hotload(), 1));
     bind_all(&mut h, tab, paths);
     (h, sid, tab)
 }
