@@ -16,12 +16,13 @@ fn main_lua(label: &str) -> String {
     )
 }
 
-/// A site directory under the system temp dir, removed on drop.
+/// A site directory under the system temp dir, one per test (`name`), removed on drop.
 struct TempSite(PathBuf);
 
 impl TempSite {
-    fn new() -> Self {
-        let root = std::env::temp_dir().join(format!("lunette-e2e-hotload-{}", std::process::id()));
+    fn new(name: &str) -> Self {
+        let root =
+            std::env::temp_dir().join(format!("lunette-e2e-hotload-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("lua")).expect("create lua/");
         fs::create_dir_all(root.join("viewdefs")).expect("create viewdefs/");
@@ -59,7 +60,7 @@ async fn wait_until_gone(browser: &Browser, css: &str) {
 
 #[tokio::test]
 async fn a_failing_reload_shows_a_banner_until_dismissed_or_fixed() {
-    let site = TempSite::new();
+    let site = TempSite::new("banner");
     let browser = Browser::start().await;
     let server = Server::start(Some(&site.0), &["--hotload"]);
     browser.open_app(&server).await;
@@ -98,4 +99,24 @@ async fn a_failing_reload_shows_a_banner_until_dismissed_or_fixed() {
     site.save("lua/main.lua", &main_lua("v3"));
     browser.wait_for_text(LABEL, "v3").await;
     wait_until_gone(&browser, BANNER).await;
+}
+
+/// A saved viewdef re-renders the open page with the new markup, on the same state.
+#[tokio::test]
+async fn a_changed_viewdef_re_renders_the_page_and_keeps_the_state() {
+    let site = TempSite::new("viewdef");
+    let browser = Browser::start().await;
+    let server = Server::start(Some(&site.0), &["--hotload"]);
+    browser.open_app(&server).await;
+    browser.wait_for_text(LABEL, "v1").await;
+    site.save("lua/main.lua", &main_lua("kept"));
+    browser.wait_for_text(LABEL, "kept").await;
+
+    site.save(
+        "viewdefs/App.DEFAULT.html",
+        r#"<template><h2 class="title" ui-value="label"></h2></template>"#,
+    );
+
+    browser.wait_for_text("h2.title", "kept").await;
+    wait_until_gone(&browser, LABEL).await;
 }
