@@ -4,33 +4,154 @@
 -- Returns the session table, whose `reloading` the server sets during a hot reload.
 local host = ...
 
-local check = host.check_budget
-local raw_pcall, raw_xpcall, raw_resume = pcall, xpcall, coroutine.resume
+local check, charge = host.check_budget, host.charge
+local raw_pcall, raw_resume = pcall, coroutine.resume
+local raw_create, raw_close, raw_status = coroutine.create, coroutine.close, coroutine.status
 local raw_load, raw_collect, raw_select = load, collectgarbage, select
 local raw_randomseed, raw_random = math.randomseed, math.random
 local raw_date, raw_difftime = os.date, os.difftime
+local raw_setmetatable, raw_rawget, raw_type, raw_error = setmetatable, rawget, type, error
 local now_seconds, utc_time = host.time, host.utc_time
 
 -- Once a call's instruction budget is spent, every protected call re-raises its error.
 pcall = function(...) return check(raw_pcall(...)) end
-xpcall = function(...) return check(raw_xpcall(...)) end
-coroutine.resume = function(...) return check(raw_resume(...)) end
+
+-- Lua runs xpcall's message handler where the error is raised. For the budget's own error
+-- that is inside the count hook, where hooks are off, so a looping handler would never stop.
+-- Here the handler runs after the unwinding, under the budget, and never once it is spent.
+local function handled(handler, ok, ...)
+  if ok then return check(ok, ...) end
+  local _, message = check(ok, ...)
+  local _, result = raw_pcall(handler, message)
+  return check(false, result)
+end
+xpcall = function(f, handler, ...)
+  if raw_type(handler) ~= "function" then
+    raw_error("bad argument #2 to 'xpcall' (function expected, got " .. raw_type(handler) .. ")", 2)
+  end
+  return handled(handler, raw_pcall(f, ...))
+end
+
+-- A coroutine stopped by the budget's error died inside the count hook, and Lua leaves hooks
+-- off for a dead coroutine: closing it would run its pending __close handlers uncounted. Such
+-- a coroutine is never closed.
+local stopped = raw_setmetatable({}, { __mode = "k" })
+local function resumed(co, ok, ...)
+  if not ok and charge() then stopped[co] = true end
+  return check(ok, ...)
+end
+coroutine.resume = function(co, ...) return resumed(co, raw_resume(co, ...)) end
+coroutine.close = function(co)
+  if stopped[co] then return false, "the coroutine was stopped by the instruction budget" end
+  return raw_close(co)
+end
+-- coroutine.wrap as Lua's own, on the resume above: closes a failed coroutine, then raises.
+local function unwrapped(co, ok, ...)
+  if ok then return ... end
+  if charge() then
+    stopped[co] = true
+    check(ok, ...)
+  end
+  local message = ...
+  if raw_status(co) == "dead" then raw_close(co) end
+  if raw_type(message) == "string" then raw_error(message, 2) end
+  raw_error(message, 0)
+end
+coroutine.wrap = function(f)
+  local co = raw_create(f)
+  return function(...) return unwrapped(co, raw_resume(co, ...)) end
+end
+
+-- C functions loop where the count hook cannot see them. What they allocate is charged by the
+-- allocator; the work they do without allocating is charged here, before they start, in
+-- elements moved or compared and bytes scanned. Tail calls, so that an argument error still
+-- names the caller's line.
+local len, log, floor = rawlen, math.log, math.floor
+local function count(n) if raw_type(n) == "number" and n > 0 then charge(n) end end
+local function length(t) if raw_type(t) == "table" then return #t end return 0 end
+local function span(i, j, n)
+  if raw_type(i) ~= "number" then i = 1 end
+  if raw_type(j) ~= "number" then j = n end
+  return j - i + 1
+end
+local rep, byte, raw_format = string.rep, string.byte, string.format
+string.rep = function(s, n, sep)
+  -- Its result is charged as it is allocated, but an empty one still loops n times.
+  if s == "" and (sep == nil or sep == "") then count(raw_type(n) == "number" and n / 8) end
+  return rep(s, n, sep)
+end
+string.byte = function(s, i, j)
+  if raw_type(s) == "string" and j ~= nil then count(span(i, j, len(s))) end
+  return byte(s, i, j)
+end
+local insert, remove, move = table.insert, table.remove, table.move
+local sort, concat, unpack_ = table.sort, table.concat, table.unpack
+table.insert = function(t, ...)
+  if raw_select("#", ...) >= 2 then
+    local position = ...
+    count(raw_type(position) == "number" and length(t) - position)
+  end
+  return insert(t, ...)
+end
+table.remove = function(t, position)
+  if position ~= nil then count(raw_type(position) == "number" and length(t) - position) end
+  return remove(t, position)
+end
+table.move = function(a, f, e, t, b)
+  count(raw_type(f) == "number" and raw_type(e) == "number" and e - f + 1)
+  return move(a, f, e, t, b)
+end
+table.sort = function(t, comparator)
+  local n = length(t)
+  if n > 1 then count(n * floor(log(n, 2) + 1)) end
+  return sort(t, comparator)
+end
+table.concat = function(t, sep, i, j)
+  count(span(i, j, length(t)))
+  return concat(t, sep, i, j)
+end
+table.unpack = function(t, i, j)
+  count(span(i, j, length(t)))
+  return unpack_(t, i, j)
+end
+local utf8_len, codepoint, offset = utf8.len, utf8.codepoint, utf8.offset
+utf8.len = function(s, ...)
+  if raw_type(s) == "string" then count(len(s) / 4) end
+  return utf8_len(s, ...)
+end
+utf8.codepoint = function(s, ...)
+  if raw_type(s) == "string" then count(len(s) / 4) end
+  return codepoint(s, ...)
+end
+utf8.offset = function(s, ...)
+  if raw_type(s) == "string" then count(len(s) / 4) end
+  return offset(s, ...)
+end
+local raw_tonumber = tonumber
+tonumber = function(value, ...)
+  if raw_type(value) == "string" then count(len(value) / 4) end
+  return raw_tonumber(value, ...)
+end
+string.format = function(format, ...)
+  if raw_type(format) == "string" then count(len(format) / 4 + raw_select("#", ...)) end
+  return raw_format(format, ...)
+end
 
 -- Text chunks only: Lua never verifies bytecode, so a binary chunk would escape the sandbox.
 load = function(chunk, name, _, ...)
+  if raw_type(chunk) == "string" then count(len(chunk) / 4) end
   if raw_select("#", ...) > 0 then
     return raw_load(chunk, name, "t", (...))
   end
   return raw_load(chunk, name, "t")
 end
-loadstring = function(text, name) return raw_load(text, name, "t") end
+loadstring = function(text, name) return load(text, name) end
 unpack = table.unpack
 dofile, loadfile, warn = nil, nil, nil
 
 -- Finalizers run with debug hooks switched off (lgc.c: allowhook = 0), so a looping __gc would
 -- escape the instruction budget and hang every session of the core: no __gc metamethods.
 -- Lua only marks an object for finalization if __gc is present when setmetatable runs.
-local raw_setmetatable, raw_rawget, raw_type = setmetatable, rawget, type
 setmetatable = function(t, mt)
   if raw_type(mt) == "table" and raw_rawget(mt, "__gc") ~= nil then
     error("setmetatable: __gc metamethods are not available", 2)
@@ -50,6 +171,8 @@ collectgarbage = function(option, ...)
   if not collect_options[option] then
     error("collectgarbage: option '" .. tostring(option) .. "' is not available", 2)
   end
+  -- A full collection walks the whole heap without allocating: charge it by the heap's size.
+  if option == "collect" or option == "step" then count(raw_collect("count") * 64) end
   return raw_collect(option, ...)
 end
 
@@ -116,7 +239,7 @@ EMPTY = host.empty
 
 -- Modules (§7.4): the server finds, checks and enters the module; its chunk runs here, so
 -- that what it raises reaches the caller as it was raised.
-local load_module, leave_module, raw_error = host.load_module, host.leave_module, error
+local load_module, leave_module = host.load_module, host.leave_module
 local loaded = host.loaded
 package = { loaded = loaded }
 require = function(name)

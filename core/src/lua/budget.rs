@@ -1,49 +1,60 @@
 //! The per-call instruction budget (PROTOCOL §7.1): every call from the server into Lua may run
 //! at most `--lua-budget` VM instructions, coroutines included, and once spent the budget stays
 //! spent for the rest of that call so that `pcall` cannot swallow it.
+//!
+//! Work done outside the VM's instruction loop is charged as instructions too: bytes allocated
+//! (see `meter.rs`), characters matched by the pattern engine, and elements that the
+//! sandbox's wrappers of the table, string and utf8 functions say a C function will touch.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use mlua::{HookTriggers, Lua, MultiValue, Value, VmState};
+use mlua::{Lua, MultiValue, Value};
 
 use crate::lua::LuaFailure;
-
-/// How many instructions run between two budget checks. Lua 5.4 pays for a count hook on
-/// every instruction whatever the count, so a finer grain costs only the callback itself.
-const CHECK_EVERY: u32 = 1000;
+use crate::lua::meter::BYTES_PER_INSTRUCTION;
 
 #[derive(Debug)]
 pub(crate) struct Budget {
     limit: u64,
     used: Cell<u64>,
+    /// Bytes allocated during the current call, charged at
+    /// [`BYTES_PER_INSTRUCTION`].
+    allocated: Cell<u64>,
+    /// Bytes allocated since the budget was spent: raising the budget's error allocates too.
+    overdraft: Cell<u64>,
 }
 
+thread_local! {
+    /// Whether the allocator refused an allocation because the budget was spent, since the
+    /// last call started. Lua reports such a refusal as "not enough memory"; this tells
+    /// [`LuaFailure`] to name the budget instead. Per thread, as a core runs one call at a time.
+    static REFUSED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the allocator refused an allocation of the current or the last call for its budget.
+pub(crate) fn refused_by_budget() -> bool {
+    REFUSED.with(Cell::get)
+}
+
+/// What may still be allocated once the budget is spent, for the error that says so and the
+/// unwinding that carries it.
+const OVERDRAFT: u64 = 64 * 1024;
+
 impl Budget {
-    /// Installs the hook on `lua` (global, so coroutines are counted too) and returns the
-    /// handle used to start each call.
-    pub(crate) fn install(lua: &Lua, limit: u64) -> mlua::Result<Rc<Budget>> {
-        let budget = Rc::new(Budget {
+    pub(crate) fn new(limit: u64) -> Rc<Budget> {
+        Rc::new(Budget {
             limit,
             used: Cell::new(0),
-        });
-        let hook = Rc::clone(&budget);
-        lua.set_global_hook(
-            HookTriggers::new().every_nth_instruction(CHECK_EVERY),
-            move |_, debug| {
-                hook.used.set(hook.used.get() + u64::from(CHECK_EVERY));
-                if hook.exceeded() {
-                    let source = debug.source();
-                    let place = match (source.short_src, debug.current_line()) {
-                        (Some(src), Some(line)) => format!("{src}:{line}: "),
-                        _ => String::new(),
-                    };
-                    return Err(mlua::Error::runtime(format!("{place}{}", hook.message())));
-                }
-                Ok(VmState::Continue)
-            },
-        )?;
-        Ok(budget)
+            allocated: Cell::new(0),
+            overdraft: Cell::new(0),
+        })
+    }
+
+    /// Counts `instructions` the VM ran; false once the budget is spent.
+    pub(crate) fn charge_instructions(&self, instructions: u64) -> bool {
+        self.used.set(self.used.get().saturating_add(instructions));
+        !self.exceeded()
     }
 
     /// A Lua function that passes its arguments through, or raises once the budget is spent.
@@ -69,9 +80,54 @@ impl Budget {
         })
     }
 
+    /// `charge(n)` for `lua/sandbox.lua`: counts `n` units of work a C function is about to do
+    /// (elements it will move, bytes it will scan) and raises once the budget is spent.
+    /// `charge()` with no argument tells whether the budget is already spent.
+    pub(crate) fn charge_function(self: &Rc<Self>, lua: &Lua) -> mlua::Result<mlua::Function> {
+        let budget = Rc::clone(self);
+        lua.create_function(move |_, units: Option<mlua::Number>| match units {
+            None => Ok(budget.exceeded()),
+            Some(units) => {
+                // A negative or NaN count is an argument the C function itself refuses.
+                let units = if units > 0.0 {
+                    units.min(u64::MAX as f64) as u64
+                } else {
+                    0
+                };
+                budget.charge(units).map(|()| false)
+            }
+        })
+    }
+
     /// Starts a new call into Lua with the whole budget available.
     pub(crate) fn reset(&self) {
+        REFUSED.with(|refused| refused.set(false));
+        self.idle();
+    }
+
+    /// Ends a call: whatever the server allocates in the VM until the next call is not
+    /// charged to it. What the call was refused is still reported.
+    pub(crate) fn idle(&self) {
         self.used.set(0);
+        self.allocated.set(0);
+        self.overdraft.set(0);
+    }
+
+    /// Counts `bytes` the VM is about to allocate; false once the budget is spent, when the
+    /// allocation must be refused.
+    pub(crate) fn charge_allocation(&self, bytes: u64) -> bool {
+        if !self.exceeded() {
+            self.allocated
+                .set(self.allocated.get().saturating_add(bytes));
+            return true;
+        }
+        self.overdraft
+            .set(self.overdraft.get().saturating_add(bytes));
+        let granted = self.overdraft.get() <= OVERDRAFT;
+        if !granted {
+            REFUSED.with(|refused| refused.set(true));
+        }
+        granted
     }
 
     /// Counts `units` of work done outside the VM for the current call (string pattern
@@ -85,11 +141,12 @@ impl Budget {
         Ok(())
     }
 
-    fn exceeded(&self) -> bool {
-        self.used.get() > self.limit
+    pub(crate) fn exceeded(&self) -> bool {
+        let allocated = self.allocated.get() / BYTES_PER_INSTRUCTION;
+        self.used.get().saturating_add(allocated) > self.limit
     }
 
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         format!(
             "instruction budget exceeded (--lua-budget {} per call)",
             self.limit

@@ -182,6 +182,12 @@ impl LuaBackend {
     }
 
     fn evaluate_at(&mut self, place: Place<'_>) -> bool {
+        let changed = self.evaluate_place(place);
+        self.budget.idle();
+        changed
+    }
+
+    fn evaluate_place(&mut self, place: Place<'_>) -> bool {
         let Some((source, settled, slot, id)) = self.host(|h| {
             let (slot, id) = match place {
                 Place::Walk(order, position) => (order[position].slot, order[position].id),
@@ -277,6 +283,16 @@ impl LuaBackend {
     /// A client's `update` value written through the variable's path (§5.3). Returns the
     /// written value's JSON: what the writer counts as having received.
     pub(crate) fn write(
+        &mut self,
+        id: VarId,
+        json: &serde_json::Value,
+    ) -> Result<Option<String>, VarError> {
+        let written = self.write_through(id, json);
+        self.budget.idle();
+        written
+    }
+
+    fn write_through(
         &mut self,
         id: VarId,
         json: &serde_json::Value,

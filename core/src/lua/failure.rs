@@ -23,6 +23,11 @@ impl LuaFailure {
                 Some((head, tail)) => (head.to_owned(), Some(format!("stack traceback:{tail}"))),
                 None => (message.clone(), None),
             },
+            mlua::Error::MemoryError(_) if crate::lua::budget::refused_by_budget() => (
+                "instruction budget exceeded: the call allocated too much (--lua-budget)"
+                    .to_owned(),
+                None,
+            ),
             mlua::Error::MemoryError(_) => ("not enough memory (--lua-memory)".to_owned(), None),
             mlua::Error::WithContext { cause, .. } => {
                 let inner = Self::from_error(cause);

@@ -8,6 +8,8 @@ mod evaluate;
 mod failure;
 mod host;
 mod json_api;
+#[allow(unsafe_code)] // a raw count hook and a wrapped allocator; see meter.rs
+mod meter;
 mod mirror;
 mod modules_api;
 mod pattern;
@@ -44,6 +46,7 @@ use chunks::ModuleFiles;
 pub(crate) use failure::LuaFailure;
 use host::Host;
 pub(crate) use host::StepClock;
+use meter::Metered;
 use modules_api::Modules;
 use prototypes::Prototypes;
 use timers::Timers;
@@ -107,6 +110,8 @@ impl std::fmt::Display for StartFailure {
 pub(crate) struct LuaBackend {
     lua: Lua,
     budget: Rc<Budget>,
+    /// Charges instructions and allocations to `budget`; holds the VM until it is removed.
+    _meter: Metered,
     objects: ObjectIds,
     /// What the last detection walk saw, for the next one to compare against.
     mirror: Option<mirror::Mirror>,
@@ -176,7 +181,7 @@ impl LuaBackend {
             reloading: false,
             version: 0,
         };
-        let budget = Budget::install(&lua, config.lua_budget)?;
+        let budget = Budget::new(config.lua_budget);
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
         pattern::add_primitives(&lua, &primitives, &budget, config.lua_memory)?;
         variables_api::add_primitives(&lua, &primitives)?;
@@ -194,9 +199,11 @@ impl LuaBackend {
         let objects = ObjectIds::new(&lua)?;
         lua.set_memory_limit(config.lua_memory)?;
         lua.gc_restart();
+        let meter = Metered::install(&lua, Rc::clone(&budget));
         Ok(Self {
             lua,
             budget,
+            _meter: meter,
             objects,
             mirror: None,
             resynced: Cell::new(false),
@@ -226,6 +233,7 @@ impl LuaBackend {
         self.host(|h| h.modules.running.push(name.to_owned()));
         self.budget.reset();
         let result = chunk.call::<Value>(());
+        self.budget.idle();
         self.host(|h| {
             h.modules.running.pop();
             if result.is_ok() {
@@ -269,7 +277,9 @@ impl LuaBackend {
                 continue;
             };
             self.budget.reset();
-            if let Err(error) = callback.call::<()>(()) {
+            let outcome = callback.call::<()>(());
+            self.budget.idle();
+            if let Err(error) = outcome {
                 let failure = LuaFailure::from_error(&error);
                 self.host(|h| {
                     h.logs.push((

@@ -91,6 +91,7 @@ impl LuaBackend {
                     Value::Function(f) => f.call::<()>(&instance),
                     _ => Ok(()),
                 });
+                self.budget.idle();
                 self.note(failures, &mutate, mutated);
                 let cleared = mutation.removed.iter().try_for_each(|field| {
                     instance.raw_set(self.lua.create_string(field)?, Value::Nil)

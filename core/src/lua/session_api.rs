@@ -43,13 +43,14 @@ pub(crate) fn primitives(
     seed: [u8; 16],
 ) -> mlua::Result<Table> {
     // Sized for every primitive the sandbox gets, so that it is not rehashed as it fills.
-    let t = lua.create_table_with_capacity(0, 34)?;
+    let t = lua.create_table_with_capacity(0, 35)?;
     let [a, b] = [&seed[..8], &seed[8..]]
         .map(|half| i64::from_le_bytes(half.try_into().unwrap_or_default()));
     t.raw_set("seed1", a)?;
     t.raw_set("seed2", b)?;
     t.raw_set("sid", host.sid.to_string())?;
     t.raw_set("check_budget", budget.check_function(lua)?)?;
+    t.raw_set("charge", budget.charge_function(lua)?)?;
     t.raw_set(
         "time",
         lua.create_function(|lua, ()| with_host(lua, |h| h.clock.wall_seconds.floor() as i64))?,

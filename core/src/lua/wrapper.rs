@@ -128,10 +128,9 @@ impl LuaBackend {
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("'{name}' has no new function"))?;
         self.budget.reset();
-        match new
-            .call::<Value>((class, argument))
-            .map_err(|e| LuaFailure::from_error(&e).message)?
-        {
+        let made = new.call::<Value>((class, argument));
+        self.budget.idle();
+        match made.map_err(|e| LuaFailure::from_error(&e).message)? {
             Value::Table(made) => Ok(made),
             other => Err(format!("{name}:new returned a {}", other.type_name())),
         }

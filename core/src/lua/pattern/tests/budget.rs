@@ -31,7 +31,7 @@ fn a_pathological_pattern_runs_out_of_budget() {
 
 #[test]
 fn pcall_cannot_swallow_the_budget_error() {
-    let (lua, budget) = sandboxed(SMALL_BUDGET).expect("the VM builds");
+    let (lua, budget, _meter) = sandboxed(SMALL_BUDGET).expect("the VM builds");
     budget.reset();
     let error = lua
         .load(format!(

@@ -13,6 +13,7 @@ use mlua::{Lua, LuaOptions, StdLib};
 
 use crate::lua::LuaFailure;
 use crate::lua::budget::Budget;
+use crate::lua::meter::Metered;
 use crate::lua::pattern::add_primitives;
 
 const MEMORY: usize = 16 * 1024 * 1024;
@@ -50,12 +51,13 @@ end
 pub(super) struct Vms {
     pub(super) ours: Lua,
     pub(super) budget: Rc<Budget>,
+    _meter: Metered,
     pub(super) theirs: Lua,
 }
 
 impl Vms {
     pub(super) fn new(budget: u64) -> Vms {
-        let (ours, budget) = sandboxed(budget).expect("the sandboxed VM builds");
+        let (ours, budget, meter) = sandboxed(budget).expect("the sandboxed VM builds");
         let theirs = Lua::new();
         for lua in [&ours, &theirs] {
             lua.load(PRELUDE).exec().expect("the prelude runs");
@@ -63,6 +65,7 @@ impl Vms {
         Vms {
             ours,
             budget,
+            _meter: meter,
             theirs,
         }
     }
@@ -103,15 +106,16 @@ fn eval(lua: &Lua, expression: &str) -> String {
 
 /// What `LuaBackend::sandboxed` builds, minus the session: the same libraries, budget hook,
 /// primitives for the pattern functions and `lua/sandbox.lua`.
-pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>)> {
+pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>, Metered)> {
     let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
     let lua = Lua::new_with(libs | StdLib::OS, LuaOptions::new())?;
-    let budget = Budget::install(&lua, limit)?;
+    let budget = Budget::new(limit);
     let host = lua.create_table()?;
     host.raw_set("seed1", 1)?;
     host.raw_set("seed2", 2)?;
     host.raw_set("sid", "test")?;
     host.raw_set("check_budget", budget.check_function(&lua)?)?;
+    host.raw_set("charge", budget.charge_function(&lua)?)?;
     let unused = lua.create_function(|_, ()| Ok(()))?;
     for name in [
         "time",
@@ -134,7 +138,8 @@ pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>)> {
         .set_name("=lunette-sandbox")
         .call::<()>(host)?;
     lua.set_memory_limit(MEMORY)?;
-    Ok((lua, budget))
+    let meter = Metered::install(&lua, Rc::clone(&budget));
+    Ok((lua, budget, meter))
 }
 
 /// A Lua string literal for `bytes`.
