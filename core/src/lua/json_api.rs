@@ -6,7 +6,7 @@ use mlua::{Lua, Table, Value};
 
 use crate::lua::convert::json_to_lua;
 use crate::tracker::number::format_float;
-use crate::tracker::value_json::{MAX_ARRAY_HOLES, write_string};
+use crate::tracker::value_json::{MAX_ARRAY_HOLES, MAX_DEPTH, write_string};
 
 pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
     primitives.raw_set(
@@ -53,6 +53,9 @@ fn encode(out: &mut String, value: &Value, open: &mut Vec<usize>) -> Result<(), 
             let pointer = table.to_pointer() as usize;
             if open.contains(&pointer) {
                 return Err("a table contains itself".into());
+            }
+            if open.len() >= MAX_DEPTH {
+                return Err(format!("tables nested deeper than {MAX_DEPTH} levels"));
             }
             open.push(pointer);
             encode_table(out, table, open)?;

@@ -16,6 +16,12 @@ pub(crate) struct Unrepresentable(pub(crate) String);
 /// than padded with millions of `null`s (`{[1e9] = 1}` would otherwise be gigabytes of JSON).
 pub(crate) const MAX_ARRAY_HOLES: i64 = 100_000;
 
+/// How deeply values may nest where they cross between Lua and JSON: arrays of arrays sent as a
+/// variable's value, `ui.json_encode`, `ui.json_decode` and values written by clients. Each
+/// level is a frame of Rust recursion, so the bound keeps a script or a peer from overflowing
+/// the stack (which would abort the process, every session with it).
+pub(crate) const MAX_DEPTH: usize = 100;
+
 /// Per-session object ids: first serialisation of a table gives it the next id, from 2, held
 /// in a weak-keyed Lua table so the registry never keeps an object alive.
 pub(crate) struct ObjectIds {
@@ -121,6 +127,11 @@ fn write_value(
             Some(length) => {
                 if open_arrays.iter().any(|open| open == table) {
                     return Err(unrepresentable("cyclic array"));
+                }
+                if open_arrays.len() >= MAX_DEPTH {
+                    return Err(unrepresentable(format!(
+                        "arrays nested deeper than {MAX_DEPTH} levels cannot be sent"
+                    )));
                 }
                 open_arrays.push(table.clone());
                 out.push('[');
@@ -233,6 +244,19 @@ mod tests {
     }
 
     #[test]
+    fn arrays_nest_up_to_the_depth_limit() {
+        let lua = Lua::new();
+        let mut ids = ObjectIds::new(&lua).expect("ids");
+        let nested = ok(
+            &lua,
+            &mut ids,
+            "local t = {} for _ = 1, 100 do t = {t} end return t",
+        );
+        assert!(nested.starts_with(&"[".repeat(100)), "{nested}");
+        assert!(nested.contains(r#"{"obj":"#), "{nested}");
+    }
+
+    #[test]
     fn a_table_keeps_its_id() {
         let lua = Lua::new();
         let mut ids = ObjectIds::new(&lua).expect("ids");
@@ -254,6 +278,8 @@ mod tests {
             "{0/0}",
             "local t = {} t[1] = t return t",
             "{[1e9] = 1}",
+            "local t = {} for _ = 1, 101 do t = {t} end return t",
+            "local t = {} for _ = 1, 100000 do t = {t} end return t",
         ] {
             assert!(
                 matches!(
