@@ -308,6 +308,14 @@ fn create_app_variable(
     {
         properties.push(("type".to_owned(), name));
     }
+    let sizes = with_host(lua, |h| {
+        let new = properties.iter().map(|(n, t)| (n.as_str(), t.as_str()));
+        match h.tracker.get(crate::tracker::APP_VAR) {
+            Some(app) => app.check_property_sizes(new),
+            None => crate::tracker::property::check_sizes(std::iter::empty(), new),
+        }
+    })?;
+    sizes.map_err(|why| script_error(lua, format!("createAppVariable: {why}")))?;
     with_host(lua, |h| h.tracker.set_app(object.clone(), properties))?;
     Ok(crate::tracker::APP_VAR)
 }

@@ -153,6 +153,14 @@ impl Session {
         if mode_changes && let Some(path) = checked.path.as_ref().or(current_path.as_deref()) {
             allowed(path, access).map_err(|refusal| refused(wire, refusal))?;
         }
+        let sizes = self.backend.with_tracker(|t| {
+            let new = checked
+                .properties
+                .iter()
+                .map(|(name, text, _)| (name.as_str(), text.as_str()));
+            t.get(id).map_or(Ok(()), |v| v.check_property_sizes(new))
+        });
+        sizes.map_err(|why| WireError::new(ErrorCode::LimitExceeded, Some(wire), why))?;
         if mode_changes || !checked.properties.is_empty() {
             self.backend.with_tracker(|tracker| {
                 if let Some(variable) = tracker.get_mut(id) {

@@ -2,10 +2,12 @@
 //! §5.2, §5.4): priority suffixes stripped, `path` split from its query, `path` and `access`
 //! parsed, and the path/access combination checked.
 
+use std::collections::BTreeMap;
+
 use crate::protocol::ErrorCode;
 use crate::tracker::access::Access;
 use crate::tracker::path::{self, Path};
-use crate::tracker::property::{Priority, split_priority, split_query};
+use crate::tracker::property::{self, Priority, split_priority, split_query};
 
 /// Why declared properties are refused, with the §3.4 code.
 pub(crate) type Refusal = (ErrorCode, String);
@@ -35,7 +37,7 @@ pub(crate) fn allowed(path: &Path, access: Access) -> Result<(), Refusal> {
 /// Strips suffixes, splits `path` from its query (query pairs override), parses `path` and
 /// `access`.
 pub(crate) fn declare(properties: Vec<(String, String)>) -> Result<Declared, Refusal> {
-    let mut stripped: Vec<(String, String, Priority)> = Vec::new();
+    let mut stripped = Stripped::default();
     let mut query = Vec::new();
     for (name, text) in properties {
         let Some((name, priority)) = split_priority(&name) else {
@@ -48,7 +50,7 @@ pub(crate) fn declare(properties: Vec<(String, String)>) -> Result<Declared, Ref
         } else {
             text
         };
-        set(&mut stripped, name, text, priority);
+        stripped.set(name, text, priority);
     }
     for (name, text) in query {
         let Some((name, priority)) = split_priority(&name) else {
@@ -57,14 +59,9 @@ pub(crate) fn declare(properties: Vec<(String, String)>) -> Result<Declared, Ref
                 "a query property name is empty".into(),
             ));
         };
-        set(&mut stripped, name, text, priority);
+        stripped.set(name, text, priority);
     }
-    let find = |name: &str| {
-        stripped
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, t, _)| t.as_str())
-    };
+    let find = |name: &str| stripped.find(name);
     let access = match find("access") {
         Some(text) => Some(Access::parse(Some(text)).ok_or_else(|| {
             (
@@ -79,15 +76,43 @@ pub(crate) fn declare(properties: Vec<(String, String)>) -> Result<Declared, Ref
         Some(text) => Some(path::parse(text).map_err(|e| (ErrorCode::PathFailure, e))?),
         None => None,
     };
+    let properties = stripped.into_list();
+    let sizes = properties
+        .iter()
+        .map(|(name, text, _)| (name.as_str(), text.as_str()));
+    property::check_sizes(std::iter::empty(), sizes)
+        .map_err(|why| (ErrorCode::LimitExceeded, why))?;
     Ok(Declared {
-        properties: stripped,
+        properties,
         path,
         access,
     })
 }
 
-/// Sets a property in a list where each name appears once; a later one wins.
-fn set(list: &mut Vec<(String, String, Priority)>, name: &str, text: String, priority: Priority) {
-    list.retain(|(n, _, _)| n != name);
-    list.push((name.to_owned(), text, priority));
+/// Declared properties in order of their last declaration, each name once: a later one wins.
+/// Indexed by name, so that a message declaring many properties costs linear time.
+#[derive(Default)]
+struct Stripped {
+    list: Vec<Option<(String, String, Priority)>>,
+    index: BTreeMap<String, usize>,
+}
+
+impl Stripped {
+    fn set(&mut self, name: &str, text: String, priority: Priority) {
+        if let Some(earlier) = self.index.insert(name.to_owned(), self.list.len()) {
+            self.list[earlier] = None;
+        }
+        self.list.push(Some((name.to_owned(), text, priority)));
+    }
+
+    fn find(&self, name: &str) -> Option<&str> {
+        let position = *self.index.get(name)?;
+        self.list[position]
+            .as_ref()
+            .map(|(_, text, _)| text.as_str())
+    }
+
+    fn into_list(self) -> Vec<(String, String, Priority)> {
+        self.list.into_iter().flatten().collect()
+    }
 }

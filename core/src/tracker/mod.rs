@@ -159,6 +159,18 @@ impl Variable {
         changed
     }
 
+    /// Whether setting `new` (name, text; `""` removes) keeps within the property limits.
+    pub(crate) fn check_property_sizes<'a>(
+        &'a self,
+        new: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    ) -> Result<(), String> {
+        let current = self
+            .properties
+            .iter()
+            .map(|(name, p)| (name.as_str(), p.text.as_str()));
+        property::check_sizes(current, new)
+    }
+
     /// The id `conn` knows this variable by.
     pub(crate) fn wire_id(&self) -> i64 {
         self.owner.map_or(self.id, |(_, wire)| wire)

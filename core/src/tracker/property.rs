@@ -1,6 +1,50 @@
 //! Property names and priorities (PROTOCOL §5.4), and the query of a `path` property
 //! (§4.2 step 2).
 
+/// The most bytes one property may hold, name and text together. Properties live in the
+/// tracker, outside the Lua heap and its `--lua-memory` limit, and are sent to every watcher.
+pub(crate) const MAX_PROPERTY_BYTES: usize = 64 * 1024;
+
+/// The most bytes of properties one variable may hold, names and texts together; the
+/// server's own `viewdefs` on variable 1 is not counted.
+pub(crate) const MAX_VARIABLE_PROPERTY_BYTES: usize = 256 * 1024;
+
+/// Why properties are refused: one too large, or a variable's total past its limit.
+pub(crate) fn check_sizes<'a>(
+    current: impl Iterator<Item = (&'a str, &'a str)>,
+    new: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> Result<(), String> {
+    for (name, text) in new.clone() {
+        let size = name.len() + text.len();
+        if size > MAX_PROPERTY_BYTES {
+            return Err(format!(
+                "property '{}' is {size} bytes; a property holds at most {MAX_PROPERTY_BYTES}",
+                name.chars().take(64).collect::<String>()
+            ));
+        }
+    }
+    let counted = |name: &str| name != "viewdefs";
+    let mut sizes: std::collections::BTreeMap<&str, usize> = current
+        .filter(|(name, _)| counted(name))
+        .map(|(name, text)| (name, name.len() + text.len()))
+        .collect();
+    for (name, text) in new.filter(|(name, _)| counted(name)) {
+        if text.is_empty() {
+            sizes.remove(name);
+        } else {
+            sizes.insert(name, name.len() + text.len());
+        }
+    }
+    let total: usize = sizes.values().sum();
+    if total > MAX_VARIABLE_PROPERTY_BYTES {
+        return Err(format!(
+            "the variable's properties would hold {total} bytes; a variable holds at most \
+             {MAX_VARIABLE_PROPERTY_BYTES}"
+        ));
+    }
+    Ok(())
+}
+
 /// The order in which a flush sends updates: high, then medium, then low.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Priority {
