@@ -5,10 +5,10 @@
 use std::time::{Duration, Instant};
 
 use crate::ids::SessionId;
+use crate::lua::logs::Logs;
 use crate::lua::modules_api::Modules;
 use crate::lua::prototypes::Prototypes;
 use crate::lua::timers::Timers;
-use crate::output::LogLevel;
 use crate::tracker::Tracker;
 
 pub(crate) struct Host {
@@ -16,7 +16,7 @@ pub(crate) struct Host {
     pub(crate) clock: StepClock,
     pub(crate) tracker: Tracker,
     pub(crate) timers: Timers,
-    pub(crate) logs: Vec<(LogLevel, String)>,
+    pub(crate) logs: Logs,
     /// `--max-variables`, which `session:createVariable` respects too.
     pub(crate) max_variables: usize,
     pub(crate) modules: Modules,

@@ -8,6 +8,7 @@ mod evaluate;
 mod failure;
 mod host;
 mod json_api;
+mod logs;
 #[allow(unsafe_code)] // a raw count hook and a wrapped allocator; see meter.rs
 mod meter;
 mod mirror;
@@ -46,6 +47,7 @@ use chunks::ModuleFiles;
 pub(crate) use failure::LuaFailure;
 use host::Host;
 pub(crate) use host::StepClock;
+use logs::Logs;
 use meter::Metered;
 use modules_api::Modules;
 use prototypes::Prototypes;
@@ -174,7 +176,7 @@ impl LuaBackend {
             clock,
             tracker: Tracker::default(),
             timers: Timers::default(),
-            logs: Vec::new(),
+            logs: Logs::default(),
             max_variables: config.max_variables,
             modules: Modules::new(modules, package_loaded.clone()),
             prototypes: Prototypes::new(empty.clone()),
@@ -262,7 +264,7 @@ impl LuaBackend {
 
     /// Log lines the script wrote since the last call.
     pub(crate) fn take_logs(&self) -> Vec<(LogLevel, String)> {
-        self.host(|h| std::mem::take(&mut h.logs))
+        self.host(|h| h.logs.take())
     }
 
     pub(crate) fn next_timer(&self) -> Option<Instant> {
@@ -282,10 +284,10 @@ impl LuaBackend {
             if let Err(error) = outcome {
                 let failure = LuaFailure::from_error(&error);
                 self.host(|h| {
-                    h.logs.push((
+                    h.logs.push(
                         LogLevel::Warn,
                         format!("timer {handle} failed: {}", failure.message),
-                    ))
+                    )
                 });
             }
         }

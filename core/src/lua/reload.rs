@@ -106,10 +106,10 @@ impl LuaBackend {
         if let Err(error) = outcome {
             let failure = LuaFailure::from_error(&error);
             self.host(|h| {
-                h.logs.push((
+                h.logs.push(
                     LogLevel::Warn,
                     format!("{what} failed: {}", failure.message),
-                ))
+                )
             });
             failures.push(failure);
         }

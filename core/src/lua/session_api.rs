@@ -8,6 +8,7 @@ use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 
 use crate::lua::budget::Budget;
 use crate::lua::host::Host;
+use crate::lua::logs::MAX_LINE_BYTES;
 use crate::lua::timers::{MAX_TIMERS, Timer};
 use crate::output::LogLevel;
 use crate::tracker::value_json::type_name;
@@ -177,22 +178,41 @@ fn add_timer(
 struct LuaToString(Function);
 
 impl LuaToString {
+    /// The text of `value`, of which only what fits a log line is copied out of Lua (see
+    /// [`Logs`](crate::lua::logs::Logs), which marks the cut).
     fn text(&self, value: Value) -> mlua::Result<String> {
-        Ok(self.0.call::<mlua::LuaString>(value)?.to_string_lossy())
+        let mut text = String::new();
+        self.append(&mut text, value)?;
+        Ok(text)
+    }
+
+    fn append(&self, out: &mut String, value: Value) -> mlua::Result<()> {
+        let text = self.0.call::<mlua::LuaString>(value)?;
+        let bytes = text.as_bytes();
+        let room = (MAX_LINE_BYTES + 1).saturating_sub(out.len());
+        out.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+        Ok(())
     }
 }
 
+/// The values tab-separated, as `print` writes them, copied only as far as a log line keeps.
 fn joined(tostring: &LuaToString, values: MultiValue) -> mlua::Result<String> {
-    let parts = values
-        .into_iter()
-        .map(|value| tostring.text(value))
-        .collect::<mlua::Result<Vec<_>>>()?;
-    Ok(parts.join("\t"))
+    let mut line = String::new();
+    for (i, value) in values.into_iter().enumerate() {
+        if line.len() > MAX_LINE_BYTES {
+            break;
+        }
+        if i > 0 {
+            line.push('\t');
+        }
+        tostring.append(&mut line, value)?;
+    }
+    Ok(line)
 }
 
 fn print(lua: &Lua, tostring: &LuaToString, values: MultiValue) -> mlua::Result<()> {
     let line = joined(tostring, values)?;
-    with_host(lua, |h| h.logs.push((LogLevel::Info, line)))
+    with_host(lua, |h| h.logs.push(LogLevel::Info, line))
 }
 
 /// `ui.log([level,] msg)`: verbosity 0 is an info line, anything above is debug detail.
@@ -209,7 +229,7 @@ fn log(lua: &Lua, tostring: &LuaToString, args: Variadic<Value>) -> mlua::Result
         LogLevel::Info
     };
     let line = tostring.text(message.clone())?;
-    with_host(lua, |h| h.logs.push((level, line)))
+    with_host(lua, |h| h.logs.push(level, line))
 }
 
 fn diag(lua: &Lua, tostring: &LuaToString, (level, message): (Value, Value)) -> mlua::Result<()> {
@@ -218,7 +238,7 @@ fn diag(lua: &Lua, tostring: &LuaToString, (level, message): (Value, Value)) -> 
         tostring.text(level)?,
         tostring.text(message)?
     );
-    with_host(lua, |h| h.logs.push((LogLevel::Debug, line)))
+    with_host(lua, |h| h.logs.push(LogLevel::Debug, line))
 }
 
 /// A script's property table as name/text pairs; a name or value that is not a string is an

@@ -106,7 +106,7 @@ impl LuaBackend {
 
     /// A debug log line: what wrappers and presenters that could not be made leave behind.
     pub(super) fn debug_log(&self, message: String) {
-        self.host(|h| h.logs.push((LogLevel::Debug, message)));
+        self.host(|h| h.logs.push(LogLevel::Debug, message));
     }
 
     /// `T:new(argument)` for the global table `T` named `name` (dotted names walk fields), with

@@ -1,7 +1,8 @@
-//! Properties live in the tracker, outside the Lua heap, and are sent to every watcher: a
-//! property holds at most 64 KiB and a variable's properties at most 256 KiB (issue 10,
-//! class 3). Past either, `limit-exceeded` or a script error; nothing of the refused message
-//! is kept and the session stays usable.
+//! What a session keeps outside its Lua heap is bounded (issue 10, class 3). Properties live
+//! in the tracker and are sent to every watcher: a property holds at most 64 KiB and a
+//! variable's properties at most 256 KiB. Past either, `limit-exceeded` or a script error;
+//! nothing of the refused message is kept and the session stays usable. Log lines a script
+//! writes are cut at 8 KiB and kept at most 1,000 per step.
 
 mod common;
 
@@ -140,5 +141,28 @@ fn scripts_meet_the_same_limits() {
     assert!(
         parts[2].contains("property 'big' is 70003 bytes"),
         "{result}"
+    );
+}
+
+#[test]
+fn printing_a_huge_string_in_a_loop_keeps_bounded_log_lines() {
+    let main = "local s = string.rep('x', 10000000)\n\
+                for _ = 1, 3000 do print(s, s) end\n\
+                session:createAppVariable({type = 'App'})";
+    let mut h = Harness::with_main(main);
+    h.create_session();
+    let lines: Vec<&str> = h.logs().iter().map(|r| r.message.as_str()).collect();
+    let printed = lines.iter().filter(|l| l.starts_with("xxx")).count();
+    assert_eq!(printed, 1000, "{} lines", lines.len());
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("xxx"))
+            .all(|l| l.len() < 8300 && l.ends_with("… (cut at 8192 bytes)"))
+    );
+    assert!(
+        lines.contains(&"2000 more log lines dropped (at most 1000 per step)"),
+        "{:?}",
+        lines.iter().filter(|l| !l.starts_with("xxx")).collect::<Vec<_>>()
     );
 }
