@@ -163,6 +163,9 @@ fn printing_a_huge_string_in_a_loop_keeps_bounded_log_lines() {
     assert!(
         lines.contains(&"2000 more log lines dropped (at most 1000 per step)"),
         "{:?}",
-        lines.iter().filter(|l| !l.starts_with("xxx")).collect::<Vec<_>>()
+        lines
+            .iter()
+            .filter(|l| !l.starts_with("xxx"))
+            .collect::<Vec<_>>()
     );
 }
