@@ -26,6 +26,11 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// Variables per session (§6.3): a `create` beyond it is `limit-exceeded`.
     pub max_variables: usize,
+    /// The memory all sessions of this core may hold, in bytes: Lua heaps plus what their
+    /// trackers hold. Past it, `GET /` evicts sessions without a connection (never connected
+    /// first, then the least recently active) and answers `503` if that is not enough.
+    /// `None` = no ceiling; transports derive a default from the machine's memory.
+    pub max_memory: Option<usize>,
     /// `--hotload` (§7.6, §8): [`Core::handle_site_changes`](crate::Core::handle_site_changes)
     /// applies edited files to live sessions; without it that input is ignored.
     pub hotload: bool,
@@ -48,6 +53,7 @@ impl Default for Config {
             allow_origins: Vec::new(),
             debug_pages: true,
             max_variables: 100_000,
+            max_memory: None,
             hotload: false,
         }
     }

@@ -194,6 +194,12 @@ impl Core {
         self.sessions.lua_heap_bytes()
     }
 
+    /// The memory all sessions held after their last steps, in bytes: Lua heaps plus an
+    /// estimate of their trackers' data. `--max-memory` is held against this.
+    pub fn sessions_memory(&self) -> usize {
+        self.sessions.memory()
+    }
+
     fn connection_session(&self, conn: ConnId) -> Result<SessionId, Misuse> {
         self.connections
             .get(&conn)

@@ -48,7 +48,7 @@ pub(crate) fn expired() -> String {
 pub(crate) fn full() -> String {
     error_page(
         "Too many sessions",
-        "<p>This server has reached its session limit and every session is in use. Please try again in a minute.</p>",
+        "<p>This server has reached its session or memory limit and every session is in use. Please try again in a minute.</p>",
     )
 }
 

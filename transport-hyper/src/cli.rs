@@ -54,6 +54,11 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub lua_memory: usize,
 
+    /// Memory all sessions together may hold (Lua heaps plus variables), in bytes; past it,
+    /// new sessions evict idle ones or get 503 [default: half the machine's memory]
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<usize>,
+
     /// VM instructions per call into Lua (other sessions of the same shard wait meanwhile)
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
     pub lua_budget: u64,
@@ -95,11 +100,26 @@ impl Cli {
             lua_budget: self.lua_budget,
             allow_origins: self.allow_origins.clone(),
             max_variables: self.max_variables,
+            max_memory: Some(self.max_memory.unwrap_or_else(default_max_memory)),
             hotload: self.hotload,
             debug_pages: !self.no_debug_pages,
             ..Config::default()
         }
     }
+}
+
+/// Half of the machine's memory (`MemTotal` in /proc/meminfo), or 4 GiB where that cannot be
+/// read: sessions then leave room for the rest of the process and the system.
+fn default_max_memory() -> usize {
+    const FALLBACK: usize = 4 << 30;
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib.saturating_mul(1024) / 2)
+        })
+        .unwrap_or(FALLBACK)
 }
 
 /// A timeout flag's value: `None` means never.
@@ -213,6 +233,8 @@ mod tests {
         assert_eq!(cli.max_frame_bytes, 1_048_576);
         assert!(config.allow_origins.is_empty());
         assert_eq!(config.max_variables, 100_000);
+        // Half of this machine's memory, which is more than a gigabyte anywhere tests run.
+        assert!(config.max_memory.is_some_and(|bytes| bytes > 1 << 30));
         assert!(!config.hotload);
         assert!(cli.shard_count() >= 1);
     }
@@ -237,6 +259,8 @@ mod tests {
             "50",
             "--max-frame-bytes",
             "1024",
+            "--max-memory",
+            "5000000",
         ]);
         let config = cli.config();
         assert_eq!(
@@ -244,6 +268,7 @@ mod tests {
             ["https://a.example", "http://b.example:8000"]
         );
         assert_eq!(config.max_variables, 50);
+        assert_eq!(config.max_memory, Some(5_000_000));
         assert_eq!(cli.max_frame_bytes, 1024);
         assert_eq!(config.session_timeout, None);
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));

@@ -87,6 +87,7 @@ impl Shards {
                 shard: index,
                 shards: count,
                 max_sessions: share(config.max_sessions, count, index),
+                max_memory: config.max_memory.map(|total| share(total, count, index)),
                 ..config.clone()
             };
             let site = site.clone();

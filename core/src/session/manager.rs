@@ -66,6 +66,8 @@ pub(crate) struct SessionManager {
     idle: BTreeSet<(bool, Instant, SessionId)>,
     /// Each session's next deadline: a Lua timer, a flush or its expiry.
     wakeups: BTreeSet<(Instant, SessionId)>,
+    /// The sum of every session's memory as measured after its last step.
+    memory: usize,
 }
 
 impl SessionManager {
@@ -85,6 +87,11 @@ impl SessionManager {
             .sum()
     }
 
+    /// The memory all sessions held after their last steps, in bytes (see `--max-memory`).
+    pub(crate) fn memory(&self) -> usize {
+        self.memory
+    }
+
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.wakeups.first().map(|(due, _)| *due)
     }
@@ -102,6 +109,19 @@ impl SessionManager {
                 oldest,
                 "session evicted: --max-sessions reached".into(),
             );
+        }
+        if let Some(limit) = cx.config.max_memory {
+            while self.memory >= limit {
+                let Some(&(_, _, oldest)) = self.idle.first() else {
+                    return Created::Full;
+                };
+                self.destroy(&oldest);
+                cx.log(
+                    LogLevel::Info,
+                    oldest,
+                    "session evicted: --max-memory reached".into(),
+                );
+            }
         }
         let sid = loop {
             let sid = SessionId::draw(ids);
@@ -268,6 +288,9 @@ impl SessionManager {
         for (level, line) in session.backend.take_logs() {
             cx.log(level, *sid, line);
         }
+        let measured = session.memory();
+        self.memory = self.memory - session.measured + measured;
+        session.measured = measured;
         let next = [
             session.backend.next_timer(),
             expiry(session, cx.config),
@@ -287,6 +310,7 @@ impl SessionManager {
 
     fn destroy(&mut self, sid: &SessionId) {
         if let Some(session) = self.sessions.remove(sid) {
+            self.memory -= session.measured;
             self.idle
                 .remove(&(session.ever_connected, session.last_activity, *sid));
             if let Some(at) = session.wake {

@@ -37,6 +37,8 @@ pub(crate) struct Session {
     flush_at: Option<Instant>,
     /// Hot-reload failures still standing, by module name (see `reload.rs`).
     reload_errors: BTreeMap<String, String>,
+    /// What it held at the end of its last step, in bytes (see [`Session::memory`]).
+    pub(crate) measured: usize,
 }
 
 impl Session {
@@ -49,9 +51,15 @@ impl Session {
             connections: BTreeMap::new(),
             ever_connected: false,
             last_connection_number: 0,
+            measured: 0,
             flush_at: None,
             reload_errors: BTreeMap::new(),
         }
+    }
+
+    /// The memory the session holds: its Lua heap and an estimate of its tracker's data.
+    pub(crate) fn memory(&self) -> usize {
+        self.backend.used_memory() + self.backend.with_tracker(|t| t.approximate_bytes())
     }
 
     fn open(&mut self, conn: ConnId) {

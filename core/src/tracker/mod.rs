@@ -275,6 +275,25 @@ impl Tracker {
         self.variables.len()
     }
 
+    /// About how many bytes the variables hold outside the Lua heap: each variable's own
+    /// size, its properties, its value's JSON, its links and watchers.
+    pub(crate) fn approximate_bytes(&self) -> usize {
+        const PER_ENTRY: usize = 48;
+        self.variables
+            .values()
+            .map(|v| {
+                std::mem::size_of::<Variable>()
+                    + v.properties
+                        .iter()
+                        .map(|(name, p)| name.len() + p.text.len() + PER_ENTRY)
+                        .sum::<usize>()
+                    + v.json.as_ref().map_or(0, String::len)
+                    + v.error.as_ref().map_or(0, |e| e.description.len())
+                    + (v.children.len() + v.watched_by.len()) * 16
+            })
+            .sum()
+    }
+
     /// The variable in `slot`, if it still holds the variable `id` (a slot is reused once its
     /// variable is removed).
     pub(crate) fn at(&self, slot: Slot, id: VarId) -> Option<&Variable> {
