@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::alarm::StepAlarm;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Live session limit; `GET /` beyond it evicts the oldest idle session (§6.1, §6.3).
@@ -31,6 +33,9 @@ pub struct Config {
     /// first, then the least recently active) and answers `503` if that is not enough.
     /// `None` = no ceiling; transports derive a default from the machine's memory.
     pub max_memory: Option<usize>,
+    /// Raised by the transport when a step has run too long by the wall clock: every call
+    /// into Lua then stops as if its budget were spent (see [`StepAlarm`]).
+    pub alarm: StepAlarm,
     /// `--hotload` (§7.6, §8): [`Core::handle_site_changes`](crate::Core::handle_site_changes)
     /// applies edited files to live sessions; without it that input is ignored.
     pub hotload: bool,
@@ -54,6 +59,7 @@ impl Default for Config {
             debug_pages: true,
             max_variables: 100_000,
             max_memory: None,
+            alarm: StepAlarm::default(),
             hotload: false,
         }
     }

@@ -28,6 +28,7 @@
 //! response (an error page) or a log record. `Err(`[`Misuse`]`)` is reserved for mistakes of the
 //! driving code, such as time going backwards.
 
+mod alarm;
 mod assets;
 mod config;
 mod core;
@@ -44,6 +45,7 @@ mod site;
 mod tracker;
 mod viewdefs;
 
+pub use crate::alarm::StepAlarm;
 pub use crate::config::Config;
 pub use crate::core::{Core, HttpReply, Misuse};
 pub use crate::ids::{ConnId, IdSource, SeededIds, SessionId};

@@ -59,6 +59,11 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES")]
     pub max_memory: Option<usize>,
 
+    /// Wall-clock limit of one step (a request, a frame, a timer); past it its Lua work is
+    /// stopped as if out of budget, e.g. 2s, 500ms; 0 = none
+    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_expiry)]
+    pub step_timeout: Expiry,
+
     /// VM instructions per call into Lua (other sessions of the same shard wait meanwhile)
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
     pub lua_budget: u64,

@@ -16,6 +16,7 @@ mod shards;
 mod signals;
 mod site_dir;
 mod tasks;
+mod watchdog;
 mod websocket;
 mod ws_conns;
 
@@ -75,7 +76,14 @@ async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
     };
     let shard_count = cli.shard_count();
     let websocket = websocket::config(cli.max_frame_bytes);
-    let shards = match Shards::start(shard_count, &cli.config(), websocket, &site, &listener) {
+    let shards = match Shards::start(
+        shard_count,
+        cli.step_timeout.0,
+        &cli.config(),
+        websocket,
+        &site,
+        &listener,
+    ) {
         Ok(shards) => shards,
         Err(error) => return fail(1, &format!("cannot start the shards: {error}")),
     };

@@ -8,6 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -19,6 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use crate::route;
 use crate::shards::Changes;
 use crate::tasks::Tasks;
+use crate::watchdog::StepWatch;
 use crate::websocket::{self, Link};
 use crate::ws_conns::WsConns;
 
@@ -60,6 +62,8 @@ pub struct Shard {
     tasks: Tasks,
     stopping: watch::Receiver<bool>,
     websocket: WebSocketConfig,
+    /// Raises the core's alarm when a step runs past `--step-timeout`.
+    steps: Arc<StepWatch>,
 }
 
 impl Shard {
@@ -70,6 +74,7 @@ impl Shard {
         queues: Vec<mpsc::Sender<Job>>,
         stopping: watch::Receiver<bool>,
         websocket: WebSocketConfig,
+        steps: Arc<StepWatch>,
     ) -> Self {
         Self {
             index,
@@ -82,6 +87,7 @@ impl Shard {
             tasks: Tasks::default(),
             stopping,
             websocket,
+            steps,
         }
     }
 
@@ -200,8 +206,10 @@ impl Shard {
     ) -> Option<T> {
         let now = Instant::now();
         let mut core = self.core.borrow_mut();
+        self.steps.begin();
         let result = self.guarded(what, || input(&mut core, now));
         self.drain(&mut core, now);
+        self.steps.end();
         let next = core.poll_timeout();
         if next.is_some_and(|next| self.armed.get().is_none_or(|armed| next < armed)) {
             self.rearm.notify_one();

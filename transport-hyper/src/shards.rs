@@ -21,6 +21,7 @@ use crate::balance;
 use crate::ids::OsIds;
 use crate::server::{self, Incoming};
 use crate::shard::{Job, Shard};
+use crate::watchdog::{self, StepWatch};
 
 /// Requests a shard may hold in its queue of forwarded ones before senders wait.
 const QUEUE: usize = 256;
@@ -56,6 +57,7 @@ impl Shards {
     /// framed with `websocket`.
     pub fn start(
         count: usize,
+        step_timeout: Option<std::time::Duration>,
         config: &Config,
         websocket: WebSocketConfig,
         site: &Site,
@@ -70,8 +72,10 @@ impl Shards {
             .unzip();
         let mut threads = Vec::with_capacity(count);
         let balances = balance::balances(count);
+        let watches = watchdog::start(count, step_timeout);
         let inputs = receivers.into_iter().zip(change_receivers).zip(balances);
         for (index, ((jobs, changes), (balance, handed))) in inputs.enumerate() {
+            let steps = Arc::clone(&watches[index]);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
@@ -88,6 +92,7 @@ impl Shards {
                 shards: count,
                 max_sessions: share(config.max_sessions, count, index),
                 max_memory: config.max_memory.map(|total| share(total, count, index)),
+                alarm: steps.alarm(),
                 ..config.clone()
             };
             let site = site.clone();
@@ -100,6 +105,7 @@ impl Shards {
                         incoming,
                         jobs,
                         changes,
+                        steps,
                     };
                     let shard = run(config, websocket, site, inputs, queues, stopping);
                     LocalSet::new().block_on(&runtime, shard);
@@ -135,6 +141,7 @@ struct Inputs {
     /// Requests forwarded by other shards.
     jobs: mpsc::Receiver<Job>,
     changes: mpsc::UnboundedReceiver<Changes>,
+    steps: Arc<StepWatch>,
 }
 
 /// A shard's life: serve until told to stop, then keep answering forwarded requests until
@@ -151,11 +158,12 @@ async fn run(
         incoming,
         jobs,
         changes,
+        steps,
     } = inputs;
     let index = config.shard;
     config.epoch = SystemTime::now();
     let core = Core::new(config, site, Box::<OsIds>::default(), Instant::now());
-    let shard = Rc::new(Shard::new(index, core, queues, stopping, websocket));
+    let shard = Rc::new(Shard::new(index, core, queues, stopping, websocket, steps));
     let timers = Rc::clone(&shard);
     spawn_local(async move { timers.run_timers().await });
     let reloads = Rc::clone(&shard);

@@ -173,3 +173,24 @@ fn close_handlers_of_code_the_budget_stopped_are_bounded() {
          coroutine.resume(co)",
     );
 }
+
+#[test]
+fn a_raised_alarm_stops_work_the_budget_cannot_see() {
+    // Comparing two equal 20 MB strings is one instruction that reads 40 MB; a loop of them
+    // would take hours within the budget. The transport's watchdog raises the alarm instead.
+    let main = "local a, b = string.rep('x', 2e7), string.rep('x', 2e7)\n\
+                while true do local _ = a == b end";
+    let config = Config::default();
+    let alarm = config.alarm.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        alarm.raise();
+    });
+    let (status, body) = within(Duration::from_secs(20), main, move || {
+        let mut h = Harness::new(site_with_main(main), config, 1);
+        let response = h.get("/");
+        (response.status().as_u16(), body_text(&response))
+    });
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("--step-timeout"), "{body}");
+}

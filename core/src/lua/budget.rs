@@ -11,12 +11,15 @@ use std::rc::Rc;
 
 use mlua::{Lua, MultiValue, Value};
 
+use crate::alarm::StepAlarm;
 use crate::lua::LuaFailure;
 use crate::lua::meter::BYTES_PER_INSTRUCTION;
 
 #[derive(Debug)]
 pub(crate) struct Budget {
     limit: u64,
+    /// Raised by the transport when the step has run too long by the wall clock.
+    alarm: StepAlarm,
     used: Cell<u64>,
     /// Bytes allocated during the current call, charged at
     /// [`BYTES_PER_INSTRUCTION`].
@@ -42,9 +45,10 @@ pub(crate) fn refused_by_budget() -> bool {
 const OVERDRAFT: u64 = 64 * 1024;
 
 impl Budget {
-    pub(crate) fn new(limit: u64) -> Rc<Budget> {
+    pub(crate) fn new(limit: u64, alarm: StepAlarm) -> Rc<Budget> {
         Rc::new(Budget {
             limit,
+            alarm,
             used: Cell::new(0),
             allocated: Cell::new(0),
             overdraft: Cell::new(0),
@@ -54,6 +58,9 @@ impl Budget {
     /// Counts `instructions` the VM ran; false once the budget is spent.
     pub(crate) fn charge_instructions(&self, instructions: u64) -> bool {
         self.used.set(self.used.get().saturating_add(instructions));
+        if self.alarm.is_raised() {
+            self.used.set(self.limit.saturating_add(1));
+        }
         !self.exceeded()
     }
 
@@ -147,6 +154,9 @@ impl Budget {
     }
 
     pub(crate) fn message(&self) -> String {
+        if self.alarm.is_raised() {
+            return "stopped: the step ran longer than --step-timeout by the wall clock".into();
+        }
         format!(
             "instruction budget exceeded (--lua-budget {} per call)",
             self.limit

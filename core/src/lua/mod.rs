@@ -183,7 +183,7 @@ impl LuaBackend {
             reloading: false,
             version: 0,
         };
-        let budget = Budget::new(config.lua_budget);
+        let budget = Budget::new(config.lua_budget, config.alarm.clone());
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
         pattern::add_primitives(&lua, &primitives, &budget, config.lua_memory)?;
         variables_api::add_primitives(&lua, &primitives)?;

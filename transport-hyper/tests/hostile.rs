@@ -1,0 +1,29 @@
+//! Scripts that would hold a shard of the real binary for good (issue 10): the process stays
+//! up and keeps serving.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Server, TempSite};
+
+#[test]
+fn a_step_past_step_timeout_is_stopped_and_the_server_keeps_serving() {
+    // Comparing two equal 20 MB strings reads 40 MB in one instruction: the instruction
+    // budget would let this loop run for hours.
+    let site = TempSite::new("spinning-compare");
+    site.write(
+        "lua/main.lua",
+        "local a, b = string.rep('x', 2e7), string.rep('x', 2e7)\n\
+         while true do local _ = a == b end",
+    );
+    let server = Server::start(&["--dir", site.arg(), "--shards", "1", "--step-timeout", "300ms"]);
+    let started = Instant::now();
+    let root = server.get("/");
+    let took = started.elapsed();
+    assert_eq!(root.status, 500, "{}", root.text());
+    assert!(root.text().contains("--step-timeout"), "{}", root.text());
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(server.get("/lunette/client.js").status, 200);
+    assert!(server.stderr().contains("ran past --step-timeout"), "{}", server.stderr());
+}
