@@ -127,6 +127,15 @@ utf8.offset = function(s, ...)
   if raw_type(s) == "string" then count(len(s) / 4) end
   return offset(s, ...)
 end
+-- Formats are read in C item by item: a long one is charged by its length.
+local pack, unpack_string, packsize = string.pack, string.unpack, string.packsize
+local function formatted(f)
+  return function(format, ...)
+    if raw_type(format) == "string" then count(len(format) / 4) end
+    return f(format, ...)
+  end
+end
+string.pack, string.unpack, string.packsize = formatted(pack), formatted(unpack_string), formatted(packsize)
 local raw_tonumber = tonumber
 tonumber = function(value, ...)
   if raw_type(value) == "string" then count(len(value) / 4) end
@@ -195,6 +204,7 @@ os = {
   clock = host.clock,
   date = function(format, t)
     format = format == nil and "%c" or tostring(format)
+    count(len(format) / 4)
     if format:sub(1, 1) ~= "!" then format = "!" .. format end
     return raw_date(format, t == nil and now_seconds() or t)
   end,

@@ -17,7 +17,14 @@ fn a_step_past_step_timeout_is_stopped_and_the_server_keeps_serving() {
         "local a, b = string.rep('x', 2e7), string.rep('x', 2e7)\n\
          while true do local _ = a == b end",
     );
-    let server = Server::start(&["--dir", site.arg(), "--shards", "1", "--step-timeout", "300ms"]);
+    let server = Server::start(&[
+        "--dir",
+        site.arg(),
+        "--shards",
+        "1",
+        "--step-timeout",
+        "300ms",
+    ]);
     let started = Instant::now();
     let root = server.get("/");
     let took = started.elapsed();
@@ -25,5 +32,9 @@ fn a_step_past_step_timeout_is_stopped_and_the_server_keeps_serving() {
     assert!(root.text().contains("--step-timeout"), "{}", root.text());
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert_eq!(server.get("/lunette/client.js").status, 200);
-    assert!(server.stderr().contains("ran past --step-timeout"), "{}", server.stderr());
+    assert!(
+        server.stderr().contains("ran past --step-timeout"),
+        "{}",
+        server.stderr()
+    );
 }

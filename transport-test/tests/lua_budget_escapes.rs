@@ -194,3 +194,9 @@ fn a_raised_alarm_stops_work_the_budget_cannot_see() {
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("--step-timeout"), "{body}");
 }
+
+#[test]
+fn long_formats_are_charged_by_their_length() {
+    stopped_by_the_budget("local f = string.rep('i', 4e6) while true do string.packsize(f) end");
+    stopped_by_the_budget("local f = string.rep('%%', 4e6) while true do os.date(f) end");
+}
