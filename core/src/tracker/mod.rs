@@ -353,14 +353,23 @@ impl Tracker {
         std::mem::take(&mut self.removals)
     }
 
+    /// Removes `id`'s subtree in post-order. Iterative: a peer decides how deep the tree is,
+    /// and a recursion as deep as the tree overflows the stack, which aborts the process.
     fn remove_into(&mut self, id: VarId, removed: &mut Vec<Removed>) {
-        let Some(children) = self.variables.get(id).map(|v| v.children.clone()) else {
-            return;
-        };
-        for child in children {
-            self.remove_into(child, removed);
+        // A pre-order that visits children last to first is the post-order reversed.
+        let mut reversed = Vec::new();
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            let Some(variable) = self.variables.get(id) else {
+                continue;
+            };
+            reversed.push(id);
+            stack.extend_from_slice(&variable.children);
         }
-        if let Some(variable) = self.variables.remove(id) {
+        for id in reversed.into_iter().rev() {
+            let Some(variable) = self.variables.remove(id) else {
+                continue;
+            };
             let wire = variable.wire_id();
             let mut notify: Vec<(ConnId, i64)> = variable
                 .watched_by
