@@ -26,6 +26,10 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// Variables per session (§6.3): a `create` beyond it is `limit-exceeded`.
     pub max_variables: usize,
+    /// Depth of the variable tree (roots are at depth 0): a `create` whose variable would lie
+    /// deeper is `limit-exceeded`. Viewdefs nest a few levels per view; a peer could nest
+    /// thousands.
+    pub max_depth: usize,
     /// `--hotload` (§7.6, §8): [`Core::handle_site_changes`](crate::Core::handle_site_changes)
     /// applies edited files to live sessions; without it that input is ignored.
     pub hotload: bool,
@@ -48,6 +52,7 @@ impl Default for Config {
             allow_origins: Vec::new(),
             debug_pages: true,
             max_variables: 100_000,
+            max_depth: 100,
             hotload: false,
         }
     }

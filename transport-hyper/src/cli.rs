@@ -50,6 +50,10 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_variables: usize,
 
+    /// Depth of a session's variable tree; a create deeper than it fails with limit-exceeded
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_depth: usize,
+
     /// Lua heap limit per session, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub lua_memory: usize,
@@ -95,6 +99,7 @@ impl Cli {
             lua_budget: self.lua_budget,
             allow_origins: self.allow_origins.clone(),
             max_variables: self.max_variables,
+            max_depth: self.max_depth,
             hotload: self.hotload,
             debug_pages: !self.no_debug_pages,
             ..Config::default()
@@ -213,6 +218,7 @@ mod tests {
         assert_eq!(cli.max_frame_bytes, 1_048_576);
         assert!(config.allow_origins.is_empty());
         assert_eq!(config.max_variables, 100_000);
+        assert_eq!(config.max_depth, defaults.max_depth);
         assert!(!config.hotload);
         assert!(cli.shard_count() >= 1);
     }
@@ -235,6 +241,8 @@ mod tests {
             "http://b.example:8000",
             "--max-variables",
             "50",
+            "--max-depth",
+            "12",
             "--max-frame-bytes",
             "1024",
         ]);
@@ -244,6 +252,7 @@ mod tests {
             ["https://a.example", "http://b.example:8000"]
         );
         assert_eq!(config.max_variables, 50);
+        assert_eq!(config.max_depth, 12);
         assert_eq!(cli.max_frame_bytes, 1024);
         assert_eq!(config.session_timeout, None);
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));

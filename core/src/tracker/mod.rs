@@ -70,6 +70,8 @@ pub(crate) struct VarError {
 pub(crate) struct Variable {
     pub(crate) id: VarId,
     pub(crate) parent: Option<VarId>,
+    /// How many ancestors it has: 0 for a root. Variables never move, so it is set once.
+    depth: usize,
     pub(crate) children: Vec<VarId>,
     /// `None` for variables that hold a value instead (variable 1, Lua-made holders).
     /// Shared, so that evaluation can hold it while Lua runs without copying it.
@@ -103,10 +105,11 @@ pub(crate) struct Variable {
 }
 
 impl Variable {
-    fn new(id: VarId, parent: Option<VarId>) -> Self {
+    fn new(id: VarId, parent: Option<VarId>, depth: usize) -> Self {
         Self {
             id,
             parent,
+            depth,
             children: Vec::new(),
             path: None,
             access: Access::ReadWrite,
@@ -281,7 +284,7 @@ impl Tracker {
     /// top of what it had (an empty string removes one).
     pub(crate) fn set_app(&mut self, value: Value, properties: Vec<(String, String)>) {
         if self.variables.get(APP_VAR).is_none() {
-            self.variables.insert(Variable::new(APP_VAR, None));
+            self.variables.insert(Variable::new(APP_VAR, None, 0));
         }
         self.epoch += 1;
         let app = self.variables.get_mut(APP_VAR).expect("just inserted");
@@ -299,7 +302,8 @@ impl Tracker {
     pub(crate) fn add_client(&mut self, parent: VarId, owner: (ConnId, i64)) -> VarId {
         self.last_client_id += 1;
         let id = self.last_client_id;
-        let mut variable = Variable::new(id, Some(parent));
+        let depth = self.depth(parent).map_or(0, |d| d + 1);
+        let mut variable = Variable::new(id, Some(parent), depth);
         variable.owner = Some(owner);
         self.variables.insert(variable);
         self.order.take();
@@ -313,7 +317,8 @@ impl Tracker {
     pub(crate) fn add_server(&mut self, parent: Option<VarId>) -> VarId {
         self.last_server_id -= 1;
         let id = self.last_server_id;
-        self.variables.insert(Variable::new(id, parent));
+        let depth = parent.and_then(|p| self.depth(p)).map_or(0, |d| d + 1);
+        self.variables.insert(Variable::new(id, parent, depth));
         self.order.take();
         match parent.and_then(|parent| self.variables.get_mut(parent)) {
             Some(parent) => parent.children.push(id),
@@ -482,6 +487,11 @@ impl Tracker {
             current = self.variables.get(current)?.parent?;
         }
         Some(current)
+    }
+
+    /// How many ancestors `id` has (0 for a root).
+    pub(crate) fn depth(&self, id: VarId) -> Option<usize> {
+        self.variables.get(id).map(|v| v.depth)
     }
 
     /// Whether `id` or an ancestor has a non-empty `inactive` property: writes into it are
