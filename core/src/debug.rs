@@ -106,7 +106,7 @@ fn write_variable(
         write_clipped(out, &property.text);
     }
     out.push_str("},\"childIds\":[");
-    for (j, child) in v.children.iter().enumerate() {
+    for (j, child) in v.children().enumerate() {
         if j > 0 {
             out.push(',');
         }
