@@ -36,6 +36,10 @@ pub struct Config {
     /// Raised by the transport when a step has run too long by the wall clock: every call
     /// into Lua then stops as if its budget were spent (see [`StepAlarm`]).
     pub alarm: StepAlarm,
+    /// Depth of the variable tree (roots are at depth 0): a `create` whose variable would lie
+    /// deeper is `limit-exceeded`. Viewdefs nest a few levels per view; a peer could nest
+    /// thousands.
+    pub max_depth: usize,
     /// `--hotload` (§7.6, §8): [`Core::handle_site_changes`](crate::Core::handle_site_changes)
     /// applies edited files to live sessions; without it that input is ignored.
     pub hotload: bool,
@@ -60,6 +64,7 @@ impl Default for Config {
             max_variables: 100_000,
             max_memory: None,
             alarm: StepAlarm::default(),
+            max_depth: 100,
             hotload: false,
         }
     }

@@ -198,8 +198,10 @@ impl Core {
         let (status, body) = match self.sessions.get(sid) {
             Some(session) => {
                 let number = |conn| session.connections.get(&conn).map(|c| c.number);
-                let variables = session.backend.variables();
-                (StatusCode::OK, debug::variables_json(&variables, number))
+                let json = session
+                    .backend
+                    .with_tracker(|tracker| debug::variables_json(tracker, number));
+                (StatusCode::OK, json)
             }
             None => (
                 StatusCode::NOT_FOUND,

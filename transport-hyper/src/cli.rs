@@ -50,6 +50,10 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_variables: usize,
 
+    /// Depth of a session's variable tree; a create deeper than it fails with limit-exceeded
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_depth: usize,
+
     /// Lua heap limit per session, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub lua_memory: usize,
@@ -106,6 +110,7 @@ impl Cli {
             allow_origins: self.allow_origins.clone(),
             max_variables: self.max_variables,
             max_memory: Some(self.max_memory.unwrap_or_else(default_max_memory)),
+            max_depth: self.max_depth,
             hotload: self.hotload,
             debug_pages: !self.no_debug_pages,
             ..Config::default()
@@ -240,6 +245,7 @@ mod tests {
         assert_eq!(config.max_variables, 100_000);
         // Half of this machine's memory, which is more than a gigabyte anywhere tests run.
         assert!(config.max_memory.is_some_and(|bytes| bytes > 1 << 30));
+        assert_eq!(config.max_depth, defaults.max_depth);
         assert!(!config.hotload);
         assert!(cli.shard_count() >= 1);
     }
@@ -262,6 +268,8 @@ mod tests {
             "http://b.example:8000",
             "--max-variables",
             "50",
+            "--max-depth",
+            "12",
             "--max-frame-bytes",
             "1024",
             "--max-memory",
@@ -274,6 +282,7 @@ mod tests {
         );
         assert_eq!(config.max_variables, 50);
         assert_eq!(config.max_memory, Some(5_000_000));
+        assert_eq!(config.max_depth, 12);
         assert_eq!(cli.max_frame_bytes, 1024);
         assert_eq!(config.session_timeout, None);
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));

@@ -39,7 +39,7 @@ use crate::config::Config;
 use crate::ids::SessionId;
 use crate::output::LogLevel;
 use crate::site::Site;
-use crate::tracker::{APP_VAR, ObjectIds, Tracker, VarError, VarId};
+use crate::tracker::{APP_VAR, ObjectIds, Tracker};
 
 use budget::Budget;
 pub(crate) use chunks::ChunkCache;
@@ -64,36 +64,6 @@ pub(crate) enum StartFailure {
     NoAppVariable,
     /// The VM itself could not be built (for example a `--lua-memory` too small for it).
     Setup(String),
-}
-
-/// One variable as the debug endpoints show it.
-pub(crate) struct VariableView {
-    pub(crate) id: VarId,
-    pub(crate) parent: Option<VarId>,
-    pub(crate) children: Vec<VarId>,
-    pub(crate) depth: usize,
-    pub(crate) path: Option<String>,
-    /// The last computed value JSON.
-    pub(crate) json: Option<String>,
-    pub(crate) error: Option<VarError>,
-    pub(crate) access: &'static str,
-    /// Neither dormant nor inactive, nor under such a variable.
-    pub(crate) active: bool,
-    pub(crate) owner: Option<(crate::ids::ConnId, i64)>,
-    pub(crate) properties: std::collections::BTreeMap<String, String>,
-}
-
-/// Whether `id` or one of its ancestors is suspended (dormant or inactive).
-fn tracker_suspended(tracker: &Tracker, id: VarId) -> bool {
-    let mut current = Some(id);
-    while let Some(id) = current {
-        match tracker.get(id) {
-            Some(v) if v.suspended() => return true,
-            Some(v) => current = v.parent,
-            None => return false,
-        }
-    }
-    false
 }
 
 impl std::fmt::Display for StartFailure {
@@ -291,35 +261,6 @@ impl LuaBackend {
                 });
             }
         }
-    }
-
-    /// Every variable in tree order as the debug endpoints show it (§11): the state after the
-    /// last step, nothing re-evaluated.
-    pub(crate) fn variables(&self) -> Vec<VariableView> {
-        self.host(|h| {
-            let tracker = &h.tracker;
-            tracker
-                .in_tree_order()
-                .into_iter()
-                .map(|(v, depth)| VariableView {
-                    id: v.id,
-                    parent: v.parent,
-                    children: v.children.clone(),
-                    depth,
-                    path: v.property("path").map(str::to_owned),
-                    json: v.json.clone(),
-                    error: v.error.clone(),
-                    access: v.access.as_str(),
-                    active: !tracker_suspended(tracker, v.id),
-                    owner: v.owner,
-                    properties: v
-                        .properties
-                        .iter()
-                        .map(|(name, p)| (name.clone(), p.text.clone()))
-                        .collect(),
-                })
-                .collect()
-        })
     }
 
     /// Lua's own count of the heap this session uses, in bytes.

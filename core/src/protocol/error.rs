@@ -21,7 +21,7 @@ pub(crate) enum ErrorCode {
     AccessDenied,
     /// Lua raised an error or ran out of memory or budget.
     LuaError,
-    /// `create` beyond `--max-variables`.
+    /// `create` beyond `--max-variables` or deeper than `--max-depth`.
     LimitExceeded,
 }
 

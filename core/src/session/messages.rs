@@ -98,6 +98,19 @@ impl Session {
                 ),
             ));
         }
+        let depth = self
+            .backend
+            .with_tracker(|t| t.depth(parent).map_or(0, |d| d + 1));
+        if depth > config.max_depth {
+            return Err(WireError::new(
+                ErrorCode::LimitExceeded,
+                Some(wire),
+                format!(
+                    "variable {wire} would lie deeper than {} levels (--max-depth)",
+                    config.max_depth
+                ),
+            ));
+        }
         let id = self.backend.with_tracker(|tracker| {
             let id = tracker.add_client(parent, (conn, wire));
             if let Some(variable) = tracker.get_mut(id) {

@@ -70,7 +70,13 @@ pub(crate) struct VarError {
 pub(crate) struct Variable {
     pub(crate) id: VarId,
     pub(crate) parent: Option<VarId>,
-    pub(crate) children: Vec<VarId>,
+    /// How many ancestors it has: 0 for a root. Variables never move, so it is set once.
+    depth: usize,
+    /// Children by creation order ([`Variable::seq`]), so that removing one of many costs
+    /// no scan of its siblings.
+    children: BTreeMap<u64, VarId>,
+    /// Place in creation order among all variables of the tracker: 0 for variable 1.
+    seq: u64,
     /// `None` for variables that hold a value instead (variable 1, Lua-made holders).
     /// Shared, so that evaluation can hold it while Lua runs without copying it.
     pub(crate) path: Option<Rc<Path>>,
@@ -103,11 +109,13 @@ pub(crate) struct Variable {
 }
 
 impl Variable {
-    fn new(id: VarId, parent: Option<VarId>) -> Self {
+    fn new(id: VarId, parent: Option<VarId>, depth: usize, seq: u64) -> Self {
         Self {
             id,
             parent,
-            children: Vec::new(),
+            depth,
+            children: BTreeMap::new(),
+            seq,
             path: None,
             access: Access::ReadWrite,
             properties: BTreeMap::new(),
@@ -123,6 +131,11 @@ impl Variable {
             version: 1,
             flushed: 0,
         }
+    }
+
+    /// Its children in creation order.
+    pub(crate) fn children(&self) -> impl DoubleEndedIterator<Item = VarId> + '_ {
+        self.children.values().copied()
     }
 
     /// What children navigate from: the wrapper if there is one, else the value.
@@ -218,7 +231,10 @@ pub(crate) struct Removed {
 pub(crate) struct Tracker {
     variables: Store,
     /// Roots in creation order (variable 1 is always listed first once it exists).
-    roots: Vec<VarId>,
+    /// Keyed by creation order ([`Variable::seq`]); variable 1's is 0.
+    roots: BTreeMap<u64, VarId>,
+    /// The last [`Variable::seq`] handed out.
+    last_seq: u64,
     last_client_id: VarId,
     last_server_id: VarId,
     /// Removed variables whose watchers have not been told yet.
@@ -234,7 +250,8 @@ impl Default for Tracker {
     fn default() -> Self {
         Self {
             variables: Store::default(),
-            roots: Vec::new(),
+            roots: BTreeMap::new(),
+            last_seq: 0,
             last_client_id: APP_VAR,
             last_server_id: 0,
             removals: Vec::new(),
@@ -312,7 +329,7 @@ impl Tracker {
     /// top of what it had (an empty string removes one).
     pub(crate) fn set_app(&mut self, value: Value, properties: Vec<(String, String)>) {
         if self.variables.get(APP_VAR).is_none() {
-            self.variables.insert(Variable::new(APP_VAR, None));
+            self.variables.insert(Variable::new(APP_VAR, None, 0, 0));
         }
         self.epoch += 1;
         let app = self.variables.get_mut(APP_VAR).expect("just inserted");
@@ -321,21 +338,22 @@ impl Tracker {
         for (name, text) in properties {
             app.set_property(&name, &text, Priority::Medium);
         }
-        if !self.roots.contains(&APP_VAR) {
-            self.roots.insert(0, APP_VAR);
-        }
+        self.roots.insert(0, APP_VAR);
     }
 
     /// Adds a client variable under `parent` (which must exist) and returns its id.
     pub(crate) fn add_client(&mut self, parent: VarId, owner: (ConnId, i64)) -> VarId {
         self.last_client_id += 1;
         let id = self.last_client_id;
-        let mut variable = Variable::new(id, Some(parent));
+        let depth = self.depth(parent).map_or(0, |d| d + 1);
+        self.last_seq += 1;
+        let seq = self.last_seq;
+        let mut variable = Variable::new(id, Some(parent), depth, seq);
         variable.owner = Some(owner);
         self.variables.insert(variable);
         self.order.take();
         if let Some(parent) = self.variables.get_mut(parent) {
-            parent.children.push(id);
+            parent.children.insert(seq, id);
         }
         id
     }
@@ -344,11 +362,18 @@ impl Tracker {
     pub(crate) fn add_server(&mut self, parent: Option<VarId>) -> VarId {
         self.last_server_id -= 1;
         let id = self.last_server_id;
-        self.variables.insert(Variable::new(id, parent));
+        let depth = parent.and_then(|p| self.depth(p)).map_or(0, |d| d + 1);
+        self.last_seq += 1;
+        let seq = self.last_seq;
+        self.variables.insert(Variable::new(id, parent, depth, seq));
         self.order.take();
         match parent.and_then(|parent| self.variables.get_mut(parent)) {
-            Some(parent) => parent.children.push(id),
-            None => self.roots.push(id),
+            Some(parent) => {
+                parent.children.insert(seq, id);
+            }
+            None => {
+                self.roots.insert(seq, id);
+            }
         }
         id
     }
@@ -368,13 +393,16 @@ impl Tracker {
     /// Removes `id` and its subtree, children before parents (post-order, children in creation
     /// order); whom to tell about each waits in [`Tracker::take_removals`].
     pub(crate) fn remove(&mut self, id: VarId) {
-        let parent = self.variables.get(id).and_then(|v| v.parent);
+        let Some((parent, seq)) = self.variables.get(id).map(|v| (v.parent, v.seq)) else {
+            return;
+        };
         let mut removed = Vec::new();
         self.remove_into(id, &mut removed);
-        match parent.and_then(|parent| self.variables.get_mut(parent)) {
-            Some(parent) => parent.children.retain(|child| *child != id),
-            None => self.roots.retain(|root| *root != id),
+        if let Some(parent) = parent.and_then(|parent| self.variables.get_mut(parent)) {
+            parent.children.remove(&seq);
         }
+        // A server variable whose parent was missing when it was made is a root.
+        self.roots.remove(&seq);
         self.removals.append(&mut removed);
         self.order.take();
     }
@@ -384,14 +412,23 @@ impl Tracker {
         std::mem::take(&mut self.removals)
     }
 
+    /// Removes `id`'s subtree in post-order. Iterative: a peer decides how deep the tree is,
+    /// and a recursion as deep as the tree overflows the stack, which aborts the process.
     fn remove_into(&mut self, id: VarId, removed: &mut Vec<Removed>) {
-        let Some(children) = self.variables.get(id).map(|v| v.children.clone()) else {
-            return;
-        };
-        for child in children {
-            self.remove_into(child, removed);
+        // A pre-order that visits children last to first is the post-order reversed.
+        let mut reversed = Vec::new();
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            let Some(variable) = self.variables.get(id) else {
+                continue;
+            };
+            reversed.push(id);
+            stack.extend(variable.children());
         }
-        if let Some(variable) = self.variables.remove(id) {
+        for id in reversed.into_iter().rev() {
+            let Some(variable) = self.variables.remove(id) else {
+                continue;
+            };
             let wire = variable.wire_id();
             let mut notify: Vec<(ConnId, i64)> = variable
                 .watched_by
@@ -415,7 +452,7 @@ impl Tracker {
         }
         let mut ordered: Vec<Node> = Vec::with_capacity(self.variables.len());
         let mut stack: Vec<(VarId, usize, Option<usize>)> =
-            self.roots.iter().rev().map(|id| (*id, 0, None)).collect();
+            self.roots.values().rev().map(|id| (*id, 0, None)).collect();
         while let Some((id, depth, parent)) = stack.pop() {
             let Some(slot) = self.variables.slot(id) else {
                 continue;
@@ -430,10 +467,9 @@ impl Tracker {
             if let Some(variable) = self.variables.at(slot) {
                 stack.extend(
                     variable
-                        .children
-                        .iter()
+                        .children()
                         .rev()
-                        .map(|child| (*child, depth + 1, Some(position))),
+                        .map(|child| (child, depth + 1, Some(position))),
                 );
             }
         }
@@ -504,6 +540,11 @@ impl Tracker {
             current = self.variables.get(current)?.parent?;
         }
         Some(current)
+    }
+
+    /// How many ancestors `id` has (0 for a root).
+    pub(crate) fn depth(&self, id: VarId) -> Option<usize> {
+        self.variables.get(id).map(|v| v.depth)
     }
 
     /// Whether `id` or an ancestor has a non-empty `inactive` property: writes into it are
