@@ -132,32 +132,17 @@ fn a_listing_past_its_byte_bound_is_cut_short() {
 }
 
 #[test]
-fn a_long_value_or_property_is_clipped() {
+fn a_long_value_is_clipped() {
+    // Properties are at most 64 KiB each (property_limits), so only a value can be longer
+    // than what the listing shows of one.
     let (mut h, sid, tab) = open(APP);
-    let long_property = "c".repeat(100_000);
-    h.send(
-        tab,
-        &batch(&[
-            bind(2, 1, "long", "r"),
-            create(
-                3,
-                1,
-                json!({"path": "x", "access": "w", "label": long_property}),
-            ),
-        ]),
-    );
+    h.send(tab, &batch(&[bind(2, 1, "long", "r")]));
     h.advance(FLUSH);
     h.frames(tab);
     let (list, bytes) = listing(&mut h, &sid);
     assert!(bytes < 200_000, "{bytes} bytes");
     assert_eq!(list[1]["value"], Value::Null, "too long to list");
     assert_eq!(list[1]["valueBytes"], json!(100_002));
-    let label = list[2]["properties"]["label"].as_str().expect("a label");
-    assert!(
-        label.len() < 70_000 && label.ends_with("… (100000 bytes)"),
-        "clipped with its length: …{}",
-        &label[label.len() - 20..]
-    );
 }
 
 #[test]

@@ -126,3 +126,23 @@ fn the_depth_limit_follows_the_config() {
         ("limit-exceeded".to_owned(), Some(5))
     );
 }
+
+#[test]
+fn server_variables_respect_the_depth_limit_too() {
+    let main = "local app = {type = 'App'}\n\
+                session:createAppVariable(app)\n\
+                local parent, made, why = 0, 0, nil\n\
+                for _ = 1, 200 do\n\
+                  local ok, id = pcall(session.createVariable, session, parent, {}, {})\n\
+                  if not ok then why = id break end\n\
+                  parent, made = id, made + 1\n\
+                end\n\
+                session:createAppVariable(app, {result = made .. ' ' .. tostring(why)})";
+    let mut h = lunette_test::Harness::with_main(main);
+    let sid = h.create_session();
+    let result = h.app_property(&sid, "result").expect("main.lua reported");
+    assert!(
+        result.starts_with("101 ") && result.contains("deeper than 100 levels (--max-depth)"),
+        "{result}"
+    );
+}

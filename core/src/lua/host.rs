@@ -19,6 +19,8 @@ pub(crate) struct Host {
     pub(crate) logs: Logs,
     /// `--max-variables`, which `session:createVariable` respects too.
     pub(crate) max_variables: usize,
+    /// `--max-depth`, which `session:createVariable` respects too.
+    pub(crate) max_depth: usize,
     pub(crate) modules: Modules,
     pub(crate) prototypes: Prototypes,
     /// Whether a hot reload is running (`session.reloading`, §7.6).

@@ -148,6 +148,7 @@ impl LuaBackend {
             timers: Timers::default(),
             logs: Logs::default(),
             max_variables: config.max_variables,
+            max_depth: config.max_depth,
             modules: Modules::new(modules, package_loaded.clone()),
             prototypes: Prototypes::new(empty.clone()),
             reloading: false,

@@ -59,6 +59,13 @@ fn create_variable(
         } else {
             None
         };
+        let depth = parent.map_or(Some(0), |parent| h.tracker.depth(parent).map(|d| d + 1));
+        if depth.is_some_and(|depth| depth > h.max_depth) {
+            return Err(format!(
+                "the variable would lie deeper than {} levels (--max-depth)",
+                h.max_depth
+            ));
+        }
         if h.tracker.len() >= h.max_variables {
             return Err(format!(
                 "this session already has {} variables (--max-variables)",
