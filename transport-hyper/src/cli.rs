@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::Parser;
 use lunette_core::Config;
 
+use crate::ws_conns::DEFAULT_MAX_OUTBOUND;
+
 /// lunette: a UI server. Every browser session gets its own Lua VM running the site's main.lua.
 #[derive(Debug, Parser)]
 #[command(name = "lunette", version)]
@@ -40,6 +42,11 @@ pub struct Cli {
     /// one closes its connection with 1009
     #[arg(long, value_name = "BYTES", default_value_t = 1_048_576)]
     pub max_frame_bytes: usize,
+
+    /// Bytes of outbound WebSocket frames a connection may have queued; a client that does
+    /// not read while its queue passes this is closed with 1008 (its session lives on)
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_OUTBOUND)]
+    pub max_outbound_bytes: usize,
 
     /// An Origin besides the server's own that may open WebSockets, e.g.
     /// https://app.example.com (repeat the flag for several) [default: none]
@@ -211,6 +218,7 @@ mod tests {
         assert_eq!(config.lua_memory, 67_108_864);
         assert_eq!(config.lua_budget, 20_000_000);
         assert_eq!(cli.max_frame_bytes, 1_048_576);
+        assert_eq!(cli.max_outbound_bytes, 8 * 1024 * 1024);
         assert!(config.allow_origins.is_empty());
         assert_eq!(config.max_variables, 100_000);
         assert!(!config.hotload);
@@ -237,6 +245,8 @@ mod tests {
             "50",
             "--max-frame-bytes",
             "1024",
+            "--max-outbound-bytes",
+            "65536",
         ]);
         let config = cli.config();
         assert_eq!(
@@ -245,6 +255,7 @@ mod tests {
         );
         assert_eq!(config.max_variables, 50);
         assert_eq!(cli.max_frame_bytes, 1024);
+        assert_eq!(cli.max_outbound_bytes, 65_536);
         assert_eq!(config.session_timeout, None);
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));
         assert_eq!(config.max_sessions, 7);

@@ -74,8 +74,11 @@ async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
         Err(error) => return fail(1, &format!("cannot install signal handlers: {error}")),
     };
     let shard_count = cli.shard_count();
-    let websocket = websocket::config(cli.max_frame_bytes);
-    let shards = match Shards::start(shard_count, &cli.config(), websocket, &site, &listener) {
+    let sockets = shard::Sockets {
+        config: websocket::config(cli.max_frame_bytes),
+        max_outbound: cli.max_outbound_bytes,
+    };
+    let shards = match Shards::start(shard_count, &cli.config(), sockets, &site, &listener) {
         Ok(shards) => shards,
         Err(error) => return fail(1, &format!("cannot start the shards: {error}")),
     };
