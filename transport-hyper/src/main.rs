@@ -8,6 +8,7 @@ mod balance;
 mod cli;
 mod hotload;
 mod ids;
+mod inbox;
 mod route;
 mod server;
 mod service;
@@ -77,6 +78,8 @@ async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
     let sockets = shard::Sockets {
         config: websocket::config(cli.max_frame_bytes),
         max_outbound: cli.max_outbound_bytes,
+        // One message of the largest size always fits.
+        max_inbound: cli.max_frame_bytes,
     };
     let shards = match Shards::start(shard_count, &cli.config(), sockets, &site, &listener) {
         Ok(shards) => shards,

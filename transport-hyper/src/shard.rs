@@ -16,6 +16,7 @@ use lunette_core::{ConnId, Core, HttpReply, LogLevel, LogRecord, Misuse, Output,
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::inbox;
 use crate::route;
 use crate::shards::Changes;
 use crate::tasks::Tasks;
@@ -60,6 +61,7 @@ pub struct Shard {
     tasks: Tasks,
     stopping: watch::Receiver<bool>,
     websocket: WebSocketConfig,
+    max_inbound: usize,
 }
 
 /// How a shard frames and buffers its WebSockets.
@@ -68,6 +70,8 @@ pub struct Sockets {
     pub config: WebSocketConfig,
     /// Bytes of frames each connection may have queued (`--max-outbound-bytes`).
     pub max_outbound: usize,
+    /// Bytes of inbound messages each connection may have waiting for the shard.
+    pub max_inbound: usize,
 }
 
 impl Shard {
@@ -90,6 +94,7 @@ impl Shard {
             tasks: Tasks::default(),
             stopping,
             websocket: sockets.config,
+            max_inbound: sockets.max_inbound,
         }
     }
 
@@ -179,13 +184,13 @@ impl Shard {
     /// that passes its messages to core, then its close once the link is dropped.
     fn open_websocket(self: &Rc<Self>, conn: ConnId, session: SessionId) -> Link {
         let commands = self.conns.borrow_mut().open(conn, session);
-        let (inbox, mut texts) = mpsc::channel::<String>(websocket::INBOX);
+        let (inbox, mut texts) = inbox::inbox(self.max_inbound);
         let shard = Rc::clone(self);
         self.tasks.spawn(async move {
-            while let Some(text) = texts.recv().await {
+            while let Some(message) = texts.recv().await {
                 if shard.conns.borrow().is_open(conn) {
                     shard.step("a WebSocket message", |core, now| {
-                        core.handle_ws_text(now, conn, &text)
+                        core.handle_ws_text(now, conn, &message.text)
                     });
                 }
             }

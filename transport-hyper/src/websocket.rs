@@ -9,8 +9,9 @@
 //!    queue, starts an *inbox* task on its own thread, and sends A a [`Link`]: the queue's
 //!    receiving end (an [`Outbox`]) and the inbox sender.
 //! 2. A answers `101` ([`handshake`]) and spawns [`serve`] on its own thread: once hyper hands
-//!    over the connection, the task owns the socket. Inbound text goes into the inbox (bounded:
-//!    a busy core slows the reading of the socket down); B's inbox task passes it to core on
+//!    over the connection, the task owns the socket. Inbound text goes into the inbox (bounded
+//!    in messages and bytes, see [`crate::inbox`]: a busy core slows the reading of the socket
+//!    down); B's inbox task passes it to core on
 //!    B's thread. Core's `WsSend`/`WsClose` go from B's output drain to the task as commands,
 //!    bounded in bytes: a peer that does not read while frames keep coming for it is closed
 //!    with 1008 once its queue would pass `--max-outbound-bytes` (B tells core at once).
@@ -32,7 +33,7 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use lunette_core::ConnId;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -41,6 +42,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use crate::inbox::InboxSender;
 use crate::ws_conns::{Outbox, OverflowSignal, WsCommand};
 
 /// The server pings this often (PROTOCOL §3.1) ...
@@ -49,8 +51,6 @@ const PING_INTERVAL: Duration = Duration::from_secs(30);
 const SILENCE_LIMIT: Duration = Duration::from_secs(75);
 /// How long a closing connection may take to get our close frame out and be shut.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
-/// Inbound messages waiting for the owner shard before the socket stops being read.
-pub const INBOX: usize = 16;
 
 const READ_BUFFER: usize = 8 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
@@ -77,7 +77,7 @@ pub fn config(max_message: usize) -> WebSocketConfig {
 pub struct Link {
     pub conn: ConnId,
     pub commands: Outbox,
-    pub inbox: mpsc::Sender<String>,
+    pub inbox: InboxSender,
 }
 
 /// The `101 Switching Protocols` answering a request with this `Sec-WebSocket-Key` (no
@@ -140,7 +140,7 @@ enum Ending {
 async fn drive<S>(
     socket: &mut WebSocketStream<S>,
     mut commands: Outbox,
-    inbox: mpsc::Sender<String>,
+    inbox: InboxSender,
     stopping: &mut watch::Receiver<bool>,
 ) -> Ending
 where
