@@ -114,6 +114,8 @@ fn bodies_over_the_cap_get_413_and_the_server_goes_on() {
         server.addr
     ));
     assert_eq!(declared.status, 413);
+    // The transport's own answers say nosniff too.
+    assert_eq!(declared.header("x-content-type-options"), Some("nosniff"));
 
     let mut stream = server.connect();
     let chunk = "x".repeat(70_000);
