@@ -1,5 +1,7 @@
-//! What core's responses say to browsers about themselves: content security policies and the
-//! session cookie's attributes.
+//! What core's responses say to browsers about themselves: content security policies, the
+//! session cookie's attributes, and which `Host` names the server answers to (DNS rebinding).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, header};
@@ -85,6 +87,56 @@ pub(crate) fn forwarded_https<B>(request: &Request<B>) -> bool {
     false
 }
 
+/// Whether the request's `Host` may be answered: always when `allowed` is `None`; otherwise a
+/// loopback name (`localhost`, `*.localhost`, `127.x.y.z`, `[::1]`, any port) or one of
+/// `allowed` (a name, or a name with its port). A request without `Host` cannot come from a
+/// browser, so it is not a rebinding and is answered.
+pub(crate) fn host_allowed<B>(request: &Request<B>, allowed: Option<&[String]>) -> bool {
+    let Some(allowed) = allowed else {
+        return true;
+    };
+    let Some(host) = request.headers().get(header::HOST) else {
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    let name = host_name(host);
+    let bare = |name: &str| name.trim_end_matches('.').to_ascii_lowercase();
+    is_loopback_name(name)
+        || allowed.iter().any(|allowed| {
+            if host_name(allowed) == allowed {
+                bare(allowed) == bare(name)
+            } else {
+                allowed.eq_ignore_ascii_case(host)
+            }
+        })
+}
+
+/// The name part of a `Host` value: without its port, an IPv6 literal with its brackets.
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |end| &host[..=end]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        return v6.parse::<Ipv6Addr>().is_ok_and(|ip| {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        });
+    }
+    name.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +147,57 @@ mod tests {
             request = request.header(*name, *value);
         }
         request.body(()).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn allows(host: &str, allowed: &[&str]) -> bool {
+        let allowed: Vec<String> = allowed.iter().map(|a| (*a).to_owned()).collect();
+        host_allowed(&request(&[("host", host)]), Some(&allowed))
+    }
+
+    #[test]
+    fn loopback_names_with_any_port_are_allowed() {
+        for host in [
+            "localhost",
+            "LOCALHOST:8080",
+            "localhost.",
+            "app.localhost:3000",
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "127.1.2.3:1",
+            "[::1]",
+            "[::1]:8080",
+            "[::ffff:127.0.0.1]:80",
+        ] {
+            assert!(allows(host, &[]), "{host}");
+        }
+    }
+
+    #[test]
+    fn other_names_are_refused_unless_allowed() {
+        for host in [
+            "evil.example",
+            "evil.example:8080",
+            "localhost.evil.example",
+            "127.0.0.1.evil.example",
+            "128.0.0.1",
+            "0.0.0.0:8080",
+            "[::2]:8080",
+            "[::1",
+            "",
+        ] {
+            assert!(!allows(host, &[]), "{host:?}");
+        }
+        assert!(allows("app.example:8080", &["app.example"]));
+        assert!(allows("APP.example", &["app.example"]));
+        assert!(allows("app.example:8080", &["app.example:8080"]));
+        assert!(!allows("app.example:9090", &["app.example:8080"]));
+        assert!(!allows("other.example", &["app.example"]));
+    }
+
+    #[test]
+    fn no_check_without_a_list_and_no_host_is_no_rebinding() {
+        assert!(host_allowed(&request(&[("host", "evil.example")]), None));
+        assert!(host_allowed(&request(&[]), Some(&[])));
     }
 
     #[test]

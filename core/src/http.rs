@@ -27,6 +27,13 @@ impl Core {
     }
 
     fn route_checked(&mut self, request: Request<Bytes>) -> HttpReply {
+        if !headers::host_allowed(&request, self.config.allowed_hosts.as_deref()) {
+            let host = header_text(&request, header::HOST);
+            return HttpReply::Respond(html(
+                StatusCode::MISDIRECTED_REQUEST,
+                pages::misdirected(host),
+            ));
+        }
         let method = request.method();
         if method != Method::GET && method != Method::HEAD {
             let mut response = html(

@@ -1,5 +1,6 @@
 //! Command-line flags (PROTOCOL §1.1) and the duration syntax they use.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -53,6 +54,14 @@ pub struct Cli {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
 
+    /// A Host name besides localhost, 127.x.y.z and [::1] that the server answers to, e.g.
+    /// app.example or app.example:8443 (repeat the flag for several). Bound to a loopback
+    /// address, or given this flag, the server answers other Host names with 421: that stops
+    /// DNS rebinding, where a web page reaches a local server through a name of its own
+    /// [default: none]
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
+
     /// Variables per session; a create beyond it fails with limit-exceeded
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_variables: usize,
@@ -81,6 +90,12 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The `Host` names core answers to, for a server bound to `bound`: loopback ones and
+    /// `--allow-host`s when bound to a loopback address or given `--allow-host`; else any.
+    pub fn allowed_hosts(&self, bound: IpAddr) -> Option<Vec<String>> {
+        (bound.is_loopback() || !self.allow_hosts.is_empty()).then(|| self.allow_hosts.clone())
+    }
+
     /// How many shards to run: `--shards`, else one per available CPU, but never more than
     /// `--max-sessions`, so that every shard can hold at least one session.
     pub fn shard_count(&self) -> usize {
@@ -260,6 +275,27 @@ mod tests {
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));
         assert_eq!(config.max_sessions, 7);
         assert_eq!(cli.shard_count(), 3);
+    }
+
+    #[test]
+    fn hosts_are_checked_on_loopback_or_when_names_are_given() {
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let v6: IpAddr = "::1".parse().unwrap_or(loopback);
+        let public = IpAddr::from([0, 0, 0, 0]);
+        let cli = Cli::parse_from(["lunette"]);
+        assert_eq!(cli.allowed_hosts(loopback), Some(vec![]));
+        assert_eq!(cli.allowed_hosts(v6), Some(vec![]));
+        assert_eq!(cli.allowed_hosts(public), None);
+        let cli = Cli::parse_from([
+            "lunette",
+            "--allow-host",
+            "app.example",
+            "--allow-host",
+            "b.example:8443",
+        ]);
+        let names = vec!["app.example".to_owned(), "b.example:8443".to_owned()];
+        assert_eq!(cli.allowed_hosts(loopback), Some(names.clone()));
+        assert_eq!(cli.allowed_hosts(public), Some(names));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lunette_core::Site;
+use lunette_core::{Config, Site};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -81,7 +81,11 @@ async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
         // One message of the largest size always fits.
         max_inbound: cli.max_frame_bytes,
     };
-    let shards = match Shards::start(shard_count, &cli.config(), sockets, &site, &listener) {
+    let config = Config {
+        allowed_hosts: cli.allowed_hosts(addr.ip()),
+        ..cli.config()
+    };
+    let shards = match Shards::start(shard_count, &config, sockets, &site, &listener) {
         Ok(shards) => shards,
         Err(error) => return fail(1, &format!("cannot start the shards: {error}")),
     };

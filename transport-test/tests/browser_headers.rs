@@ -1,10 +1,11 @@
 //! What responses tell browsers about themselves (issue 10, class 5): `nosniff` everywhere,
-//! content security policies and the session cookie's attributes.
+//! content security policies, the session cookie's attributes, and the `Host` check that
+//! stops DNS rebinding on a server bound to loopback.
 
 use bytes::Bytes;
 use http::{Method, Response};
 use lunette_core::{Config, LogLevel, Site};
-use lunette_test::{Harness, body_text, header};
+use lunette_test::{Harness, body_text, header, site_with_main};
 
 const APP: &str = r#"session:createAppVariable({type = "App"})"#;
 
@@ -12,6 +13,15 @@ fn harness_with_files(files: &[(&str, &str)], config: Config) -> Harness {
     let mut all = vec![("lua/main.lua", APP)];
     all.extend_from_slice(files);
     Harness::new(Site::from_texts(&all), config, 1)
+}
+
+/// A core that answers only loopback names and `allowed`, as one bound to loopback is.
+fn loopback_only(allowed: &[&str]) -> Harness {
+    let config = Config {
+        allowed_hosts: Some(allowed.iter().map(|name| (*name).to_owned()).collect()),
+        ..Config::default()
+    };
+    Harness::new(site_with_main(APP), config, 1)
 }
 
 /// The directives of a policy, by name.
@@ -230,4 +240,72 @@ fn the_cookie_is_http_only_and_secure_when_a_proxy_says_https() {
         cookie(&mut h, &sid, &[("x-forwarded-proto", "http")]),
         plain
     );
+}
+
+// --- Host (DNS rebinding) ---
+
+#[test]
+fn bound_to_loopback_a_foreign_host_gets_421_everywhere() {
+    let mut h = loopback_only(&[]);
+    let sid = h.create_session();
+    let evil = [("host", "rebind.evil.example:8080")];
+    let paths = [
+        "/".to_owned(),
+        format!("/{sid}"),
+        format!("/{sid}/variables.json"),
+        "/lunette/client.js".to_owned(),
+    ];
+    for path in &paths {
+        let response = h.request_with_headers(Method::GET, path, &evil);
+        assert_eq!(response.status(), 421, "{path}");
+        let body = body_text(&response);
+        assert!(body.contains("rebind.evil.example:8080"), "{body}");
+        assert!(body.contains("--allow-host"), "{body}");
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+    }
+    let origin = ("origin", "http://rebind.evil.example:8080");
+    let upgrade = h.upgrade(&sid, &[evil[0], origin]);
+    assert_eq!(
+        upgrade.map_err(|r| r.status()),
+        Err(http::StatusCode::MISDIRECTED_REQUEST)
+    );
+    // The refused requests created nothing and left the session alone.
+    assert_eq!(h.core().session_count(), 1);
+    assert_eq!(h.get(&format!("/{sid}")).status(), 200);
+}
+
+#[test]
+fn bound_to_loopback_loopback_names_are_answered() {
+    let mut h = loopback_only(&[]);
+    for host in [
+        "localhost:8080",
+        "127.0.0.1:8080",
+        "[::1]:8080",
+        "app.localhost",
+    ] {
+        let response = h.request_with_headers(Method::GET, "/", &[("host", host)]);
+        assert_eq!(response.status(), 302, "{host}");
+    }
+    let sid = h.create_session();
+    let origin = ("origin", "http://127.0.0.1:8080");
+    assert!(
+        h.upgrade(&sid, &[("host", "127.0.0.1:8080"), origin])
+            .is_ok()
+    );
+}
+
+#[test]
+fn allowed_hosts_are_answered_too() {
+    let mut h = loopback_only(&["app.example"]);
+    let allowed = h.request_with_headers(Method::GET, "/", &[("host", "APP.example:443")]);
+    assert_eq!(allowed.status(), 302);
+    let other = h.request_with_headers(Method::GET, "/", &[("host", "other.example")]);
+    assert_eq!(other.status(), 421);
+}
+
+#[test]
+fn without_a_host_check_any_host_is_answered() {
+    let mut h = harness_with_files(&[], Config::default());
+    let response = h.request_with_headers(Method::GET, "/", &[("host", "anything.example")]);
+    assert_eq!(response.status(), 302);
 }
