@@ -174,11 +174,29 @@ function holdScripts(fragment) {
   });
 }
 
+// The page's Content-Security-Policy allows no inline script (so that markup shown by `ui-html`
+// cannot run event handlers), so the text of an inline JavaScript template script runs from a
+// `blob:` URL, which the policy allows. Such a script runs once fetched, in order with the
+// other scripts of the view; `document.currentScript` is still its element.
 function runScript({ script, placeholder }) {
   const fresh = document.createElement("script");
   for (const name of script.getAttributeNames()) {
     fresh.setAttribute(name, script.getAttribute(name));
   }
   fresh.textContent = script.textContent;
+  if (!script.hasAttribute("src") && isJavaScript(script)) {
+    const url = URL.createObjectURL(new Blob([script.textContent], { type: "text/javascript" }));
+    const revoke = () => URL.revokeObjectURL(url);
+    fresh.addEventListener("load", revoke);
+    fresh.addEventListener("error", revoke);
+    fresh.async = false;
+    fresh.src = url;
+  }
   placeholder.replaceWith(fresh);
+}
+
+/** Whether the browser would run this script: a classic or module script, not a data block. */
+function isJavaScript(script) {
+  const type = (script.getAttribute("type") ?? "").trim().toLowerCase();
+  return type === "" || type === "module" || /^(text|application)\/(x-)?(java|ecma)script$/.test(type);
 }

@@ -17,8 +17,8 @@ const fn builtin_file(path: &'static str, text: &'static str) -> Builtin {
 }
 
 /// The browser client: `client.js` imports the other modules by relative URL, so every module
-/// of `client/` must be listed here.
-static BUILTINS: [Builtin; 11] = [
+/// of `client/` must be listed here. And the debug page's script.
+static BUILTINS: [Builtin; 12] = [
     builtin_file("/lunette/client.js", include_str!("../../client/client.js")),
     builtin_file(
         "/lunette/client.css",
@@ -45,6 +45,12 @@ static BUILTINS: [Builtin; 11] = [
         include_str!("../../client/viewdefs.js"),
     ),
     builtin_file("/lunette/views.js", include_str!("../../client/views.js")),
+    // The debug page's script: a file of its own, so that the page's policy allows no inline
+    // script.
+    builtin_file(
+        "/lunette/variables-page.js",
+        include_str!("variables_page.js"),
+    ),
 ];
 
 /// A built-in asset by URL path, served when the site has no file at that path: its text and

@@ -26,6 +26,12 @@ pub struct Config {
     pub shards: usize,
     /// `Origin` values accepted on `/ws/<sid>` besides the request's own host (§3.1).
     pub allow_origins: Vec<String>,
+    /// `Some`: only requests whose `Host` names loopback (`localhost`, `127.x.y.z`, `[::1]`,
+    /// any port) or one of these names (`name` or `name:port`) are answered; others get
+    /// `421`. This stops DNS rebinding, where a page on another site reaches a server bound
+    /// to loopback through a name of its own; a transport bound to loopback sets it
+    /// (`--allow-host` adds names). `None`: any `Host`.
+    pub allowed_hosts: Option<Vec<String>>,
     /// Variables per session (§6.3): a `create` beyond it is `limit-exceeded`.
     pub max_variables: usize,
     /// The memory all sessions of this core may hold, in bytes: Lua heaps plus what their
@@ -60,6 +66,7 @@ impl Default for Config {
             shard: 0,
             shards: 1,
             allow_origins: Vec::new(),
+            allowed_hosts: None,
             debug_pages: true,
             max_variables: 100_000,
             max_memory: None,

@@ -12,8 +12,9 @@ use crate::ids::ConnId;
 use crate::tracker::value_json::write_string;
 use crate::tracker::{Tracker, Variable};
 
-/// `/<sid>/variables`: a self-contained page that polls `variables.json` beside it and shows
-/// it as a sortable table or a tree.
+/// `/<sid>/variables`: a page that polls `variables.json` beside it and shows it as a sortable
+/// table or a tree. Its script is the built-in asset `/lunette/variables-page.js`, so that its
+/// policy needs no inline script.
 pub(crate) const VARIABLES_PAGE: &str = include_str!("variables_page.html");
 
 /// The most variables `variables.json` lists.

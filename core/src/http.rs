@@ -8,6 +8,7 @@ use percent_encoding::percent_decode_str;
 use crate::assets;
 use crate::core::{Core, HttpReply};
 use crate::debug;
+use crate::headers;
 use crate::ids::{ConnId, SessionId};
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::pages;
@@ -15,6 +16,24 @@ use crate::session::manager::{Created, StepContext};
 
 impl Core {
     pub(crate) fn route(&mut self, request: Request<Bytes>) -> HttpReply {
+        let mut reply = self.route_checked(request);
+        if let HttpReply::Respond(response) = &mut reply {
+            response.headers_mut().insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+        }
+        reply
+    }
+
+    fn route_checked(&mut self, request: Request<Bytes>) -> HttpReply {
+        if !headers::host_allowed(&request, self.config.allowed_hosts.as_deref()) {
+            let host = header_text(&request, header::HOST);
+            return HttpReply::Respond(html(
+                StatusCode::MISDIRECTED_REQUEST,
+                pages::misdirected(host),
+            ));
+        }
         let method = request.method();
         if method != Method::GET && method != Method::HEAD {
             let mut response = html(
@@ -71,7 +90,7 @@ impl Core {
                 }
                 ["variables"] => self.variables_page(&sid),
                 ["variables.json"] => self.variables_json(&sid),
-                _ => self.session_page(&sid),
+                _ => self.session_page(&sid, headers::forwarded_https(request)),
             };
         }
         self.static_file(&path, header_text(request, header::IF_NONE_MATCH))
@@ -163,23 +182,38 @@ impl Core {
         }
     }
 
-    fn session_page(&mut self, sid: &SessionId) -> Response<Bytes> {
+    fn session_page(&mut self, sid: &SessionId, https: bool) -> Response<Bytes> {
         let (mut cx, sessions, _) = self.step_context();
         if sessions.get(sid).is_none() {
             return html(StatusCode::NOT_FOUND, pages::expired());
         }
         sessions.touch(sid, &mut cx);
-        let body = match self.site.get("html/index.html") {
+        let body = match cx.site.get("html/index.html") {
             Some(index) => index.clone(),
             None => Bytes::from_static(pages::SHELL.as_bytes()),
+        };
+        let policy = match headers::app_policy(cx.site.get(headers::SITE_POLICY)) {
+            Ok(policy) => policy,
+            Err(problem) => {
+                cx.outputs.push_back(Output::Log(LogRecord {
+                    level: LogLevel::Warn,
+                    session: Some(*sid),
+                    message: format!("{problem}: serving the built-in policy"),
+                }));
+                Some(HeaderValue::from_static(headers::APP_POLICY))
+            }
         };
         let mut response = html(StatusCode::OK, body);
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(
             header::SET_COOKIE,
-            header_value(&format!("ui-session={sid}; Path=/; SameSite=Lax")),
+            header_value(&headers::session_cookie(&sid.to_string(), https)),
         );
+        match policy {
+            Some(policy) => headers.insert(header::CONTENT_SECURITY_POLICY, policy),
+            None => headers.remove(header::CONTENT_SECURITY_POLICY),
+        };
         response
     }
 
@@ -188,9 +222,12 @@ impl Core {
             return html(StatusCode::NOT_FOUND, pages::expired());
         }
         let mut response = html(StatusCode::OK, debug::VARIABLES_PAGE);
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(headers::DEBUG_POLICY),
+        );
         response
     }
 
@@ -329,6 +366,13 @@ fn with_body(
     response
 }
 
+/// A page core wrote; error pages keep the strict policy set here, the app and debug pages
+/// replace it with their own.
 fn html(status: StatusCode, body: impl Into<Bytes>) -> Response<Bytes> {
-    with_body(status, "text/html; charset=utf-8", body)
+    let mut response = with_body(status, "text/html; charset=utf-8", body);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(headers::ERROR_PAGE_POLICY),
+    );
+    response
 }

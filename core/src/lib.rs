@@ -33,6 +33,7 @@ mod assets;
 mod config;
 mod core;
 mod debug;
+mod headers;
 mod hotload;
 mod http;
 mod ids;

@@ -63,6 +63,17 @@ pub(crate) fn forbidden(reason: &str) -> String {
     error_page("Forbidden", &format!("<p>{}</p>", escape(reason)))
 }
 
+/// `421`: a `Host` this server does not answer to (DNS rebinding guard).
+pub(crate) fn misdirected(host: &str) -> String {
+    error_page(
+        "Unknown host name",
+        &format!(
+            "<p>This server answers only to <code>localhost</code> and the names it was started              with, not to <code>{}</code>. To allow a name, start lunette with              <code>--allow-host NAME</code>.</p>",
+            escape(host)
+        ),
+    )
+}
+
 pub(crate) fn bad_request(reason: &str) -> String {
     error_page("Bad request", &format!("<p>{}</p>", escape(reason)))
 }

@@ -1,10 +1,13 @@
 //! Command-line flags (PROTOCOL §1.1) and the duration syntax they use.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 use lunette_core::Config;
+
+use crate::ws_conns::DEFAULT_MAX_OUTBOUND;
 
 /// lunette: a UI server. Every browser session gets its own Lua VM running the site's main.lua.
 #[derive(Debug, Parser)]
@@ -41,10 +44,23 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 1_048_576)]
     pub max_frame_bytes: usize,
 
+    /// Bytes of outbound WebSocket frames a connection may have queued; a client that does
+    /// not read while its queue passes this is closed with 1008 (its session lives on)
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_OUTBOUND)]
+    pub max_outbound_bytes: usize,
+
     /// An Origin besides the server's own that may open WebSockets, e.g.
     /// https://app.example.com (repeat the flag for several) [default: none]
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
+
+    /// A Host name besides localhost, 127.x.y.z and [::1] that the server answers to, e.g.
+    /// app.example or app.example:8443 (repeat the flag for several). Bound to a loopback
+    /// address, or given this flag, the server answers other Host names with 421: that stops
+    /// DNS rebinding, where a web page reaches a local server through a name of its own
+    /// [default: none]
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
 
     /// Variables per session; a create beyond it fails with limit-exceeded
     #[arg(long, value_name = "N", default_value_t = 100_000)]
@@ -88,6 +104,12 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The `Host` names core answers to, for a server bound to `bound`: loopback ones and
+    /// `--allow-host`s when bound to a loopback address or given `--allow-host`; else any.
+    pub fn allowed_hosts(&self, bound: IpAddr) -> Option<Vec<String>> {
+        (bound.is_loopback() || !self.allow_hosts.is_empty()).then(|| self.allow_hosts.clone())
+    }
+
     /// How many shards to run: `--shards`, else one per available CPU, but never more than
     /// `--max-sessions`, so that every shard can hold at least one session.
     pub fn shard_count(&self) -> usize {
@@ -241,6 +263,7 @@ mod tests {
         assert_eq!(config.lua_memory, 67_108_864);
         assert_eq!(config.lua_budget, 20_000_000);
         assert_eq!(cli.max_frame_bytes, 1_048_576);
+        assert_eq!(cli.max_outbound_bytes, 8 * 1024 * 1024);
         assert!(config.allow_origins.is_empty());
         assert_eq!(config.max_variables, 100_000);
         // Half of this machine's memory, which is more than a gigabyte anywhere tests run.
@@ -274,6 +297,8 @@ mod tests {
             "1024",
             "--max-memory",
             "5000000",
+            "--max-outbound-bytes",
+            "65536",
         ]);
         let config = cli.config();
         assert_eq!(
@@ -284,10 +309,32 @@ mod tests {
         assert_eq!(config.max_memory, Some(5_000_000));
         assert_eq!(config.max_depth, 12);
         assert_eq!(cli.max_frame_bytes, 1024);
+        assert_eq!(cli.max_outbound_bytes, 65_536);
         assert_eq!(config.session_timeout, None);
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(45)));
         assert_eq!(config.max_sessions, 7);
         assert_eq!(cli.shard_count(), 3);
+    }
+
+    #[test]
+    fn hosts_are_checked_on_loopback_or_when_names_are_given() {
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let v6: IpAddr = "::1".parse().unwrap_or(loopback);
+        let public = IpAddr::from([0, 0, 0, 0]);
+        let cli = Cli::parse_from(["lunette"]);
+        assert_eq!(cli.allowed_hosts(loopback), Some(vec![]));
+        assert_eq!(cli.allowed_hosts(v6), Some(vec![]));
+        assert_eq!(cli.allowed_hosts(public), None);
+        let cli = Cli::parse_from([
+            "lunette",
+            "--allow-host",
+            "app.example",
+            "--allow-host",
+            "b.example:8443",
+        ]);
+        let names = vec!["app.example".to_owned(), "b.example:8443".to_owned()];
+        assert_eq!(cli.allowed_hosts(loopback), Some(names.clone()));
+        assert_eq!(cli.allowed_hosts(public), Some(names));
     }
 
     #[test]

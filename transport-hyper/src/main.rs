@@ -8,6 +8,7 @@ mod balance;
 mod cli;
 mod hotload;
 mod ids;
+mod inbox;
 mod route;
 mod server;
 mod service;
@@ -25,7 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lunette_core::Site;
+use lunette_core::{Config, Site};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -75,12 +76,21 @@ async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
         Err(error) => return fail(1, &format!("cannot install signal handlers: {error}")),
     };
     let shard_count = cli.shard_count();
-    let websocket = websocket::config(cli.max_frame_bytes);
+    let sockets = shard::Sockets {
+        config: websocket::config(cli.max_frame_bytes),
+        max_outbound: cli.max_outbound_bytes,
+        // One message of the largest size always fits.
+        max_inbound: cli.max_frame_bytes,
+    };
+    let config = Config {
+        allowed_hosts: cli.allowed_hosts(addr.ip()),
+        ..cli.config()
+    };
     let shards = match Shards::start(
         shard_count,
         cli.step_timeout.0,
-        &cli.config(),
-        websocket,
+        &config,
+        sockets,
         &site,
         &listener,
     ) {

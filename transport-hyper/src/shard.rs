@@ -13,16 +13,17 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use lunette_core::{ConnId, Core, HttpReply, LogLevel, LogRecord, Misuse, Output};
+use lunette_core::{ConnId, Core, HttpReply, LogLevel, LogRecord, Misuse, Output, SessionId};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::inbox;
 use crate::route;
 use crate::shards::Changes;
 use crate::tasks::Tasks;
 use crate::watchdog::StepWatch;
 use crate::websocket::{self, Link};
-use crate::ws_conns::WsConns;
+use crate::ws_conns::{Overflow, WsConns};
 
 /// One request forwarded to the shard that owns its session, with where to send its answer.
 #[derive(Debug)]
@@ -62,8 +63,19 @@ pub struct Shard {
     tasks: Tasks,
     stopping: watch::Receiver<bool>,
     websocket: WebSocketConfig,
+    max_inbound: usize,
     /// Raises the core's alarm when a step runs past `--step-timeout`.
     steps: Arc<StepWatch>,
+}
+
+/// How a shard frames and buffers its WebSockets.
+#[derive(Debug, Clone, Copy)]
+pub struct Sockets {
+    pub config: WebSocketConfig,
+    /// Bytes of frames each connection may have queued (`--max-outbound-bytes`).
+    pub max_outbound: usize,
+    /// Bytes of inbound messages each connection may have waiting for the shard.
+    pub max_inbound: usize,
 }
 
 impl Shard {
@@ -73,7 +85,7 @@ impl Shard {
         core: Core,
         queues: Vec<mpsc::Sender<Job>>,
         stopping: watch::Receiver<bool>,
-        websocket: WebSocketConfig,
+        sockets: Sockets,
         steps: Arc<StepWatch>,
     ) -> Self {
         Self {
@@ -83,10 +95,11 @@ impl Shard {
             queues: RefCell::new(queues),
             armed: Cell::new(None),
             rearm: Notify::new(),
-            conns: RefCell::default(),
+            conns: RefCell::new(WsConns::new(sockets.max_outbound)),
             tasks: Tasks::default(),
             stopping,
-            websocket,
+            websocket: sockets.config,
+            max_inbound: sockets.max_inbound,
             steps,
         }
     }
@@ -166,22 +179,24 @@ impl Shard {
     fn handle_http(self: &Rc<Self>, request: Request<Bytes>) -> Answer {
         match self.step("a request", |core, now| core.handle_http(now, request)) {
             Some(HttpReply::Respond(response)) => Answer::Respond(response),
-            Some(HttpReply::Upgrade { conn, .. }) => Answer::Upgrade(self.open_websocket(conn)),
+            Some(HttpReply::Upgrade { conn, session }) => {
+                Answer::Upgrade(self.open_websocket(conn, session))
+            }
             None => Answer::Respond(internal_error()),
         }
     }
 
     /// Registers a connection core accepted and starts its inbox: the task on this thread
     /// that passes its messages to core, then its close once the link is dropped.
-    fn open_websocket(self: &Rc<Self>, conn: ConnId) -> Link {
-        let commands = self.conns.borrow_mut().open(conn);
-        let (inbox, mut texts) = mpsc::channel::<String>(websocket::INBOX);
+    fn open_websocket(self: &Rc<Self>, conn: ConnId, session: SessionId) -> Link {
+        let commands = self.conns.borrow_mut().open(conn, session);
+        let (inbox, mut texts) = inbox::inbox(self.max_inbound);
         let shard = Rc::clone(self);
         self.tasks.spawn(async move {
-            while let Some(text) = texts.recv().await {
+            while let Some(message) = texts.recv().await {
                 if shard.conns.borrow().is_open(conn) {
                     shard.step("a WebSocket message", |core, now| {
-                        core.handle_ws_text(now, conn, &text)
+                        core.handle_ws_text(now, conn, &message.text)
                     });
                 }
             }
@@ -236,7 +251,19 @@ impl Shard {
         while let Some(output) = core.poll_output() {
             match output {
                 Output::Log(record) => log(self.index, record),
-                Output::WsSend { conn, text } => self.conns.borrow().send(conn, text),
+                Output::WsSend { conn, text } => {
+                    let sent = self.conns.borrow_mut().send(conn, text);
+                    if let Err(Overflow { session, limit }) = sent {
+                        tracing::warn!(
+                            shard = self.index,
+                            session = session.short(),
+                            "{conn}: closing it (1008): {}",
+                            websocket::overflow_reason(limit)
+                        );
+                        // Forgotten by `send`: this is the one report of its close.
+                        self.guarded("a WebSocket close", || core.handle_ws_closed(now, conn));
+                    }
+                }
                 Output::WsClose { conn, code } => {
                     if self.conns.borrow_mut().close(conn, code) {
                         // Core counts a close it asked for as the end of the connection.

@@ -15,12 +15,11 @@ use lunette_core::{Config, Core, Site};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{LocalSet, spawn_local};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::balance;
 use crate::ids::OsIds;
 use crate::server::{self, Incoming};
-use crate::shard::{Job, Shard};
+use crate::shard::{Job, Shard, Sockets};
 use crate::watchdog::{self, StepWatch};
 
 /// Requests a shard may hold in its queue of forwarded ones before senders wait.
@@ -54,12 +53,12 @@ impl SiteChanges {
 impl Shards {
     /// Starts `count` shards serving `site` with `config` (whose `shard`, `shards` and `epoch`
     /// each shard sets for itself) on connections accepted from `listener`, their WebSockets
-    /// framed with `websocket`.
+    /// framed and buffered as `sockets` says.
     pub fn start(
         count: usize,
         step_timeout: Option<std::time::Duration>,
         config: &Config,
-        websocket: WebSocketConfig,
+        sockets: Sockets,
         site: &Site,
         listener: &std::net::TcpListener,
     ) -> io::Result<Self> {
@@ -107,7 +106,7 @@ impl Shards {
                         changes,
                         steps,
                     };
-                    let shard = run(config, websocket, site, inputs, queues, stopping);
+                    let shard = run(config, sockets, site, inputs, queues, stopping);
                     LocalSet::new().block_on(&runtime, shard);
                 })?;
             threads.push(thread);
@@ -148,7 +147,7 @@ struct Inputs {
 /// no shard can send any more.
 async fn run(
     mut config: Config,
-    websocket: WebSocketConfig,
+    sockets: Sockets,
     site: Site,
     inputs: Inputs,
     queues: Vec<mpsc::Sender<Job>>,
@@ -163,7 +162,7 @@ async fn run(
     let index = config.shard;
     config.epoch = SystemTime::now();
     let core = Core::new(config, site, Box::<OsIds>::default(), Instant::now());
-    let shard = Rc::new(Shard::new(index, core, queues, stopping, websocket, steps));
+    let shard = Rc::new(Shard::new(index, core, queues, stopping, sockets, steps));
     let timers = Rc::clone(&shard);
     spawn_local(async move { timers.run_timers().await });
     let reloads = Rc::clone(&shard);

@@ -5,13 +5,16 @@
 //!
 //! 1. A's service takes hyper's `OnUpgrade` out of the request and forwards the request to B
 //!    (see [`crate::shard`]). B's core answers `Upgrade { conn, .. }`; B registers `conn` in its
-//!    [`WsConns`](crate::ws_conns::WsConns) with the sender of a command channel, starts an
-//!    *inbox* task on its own thread, and sends A a [`Link`]: the command receiver and the
-//!    inbox sender.
+//!    [`WsConns`](crate::ws_conns::WsConns), which keeps the sending end of its outbound
+//!    queue, starts an *inbox* task on its own thread, and sends A a [`Link`]: the queue's
+//!    receiving end (an [`Outbox`]) and the inbox sender.
 //! 2. A answers `101` ([`handshake`]) and spawns [`serve`] on its own thread: once hyper hands
-//!    over the connection, the task owns the socket. Inbound text goes into the inbox (bounded:
-//!    a busy core slows the reading of the socket down); B's inbox task passes it to core on
-//!    B's thread. Core's `WsSend`/`WsClose` go from B's output drain to the task as commands.
+//!    over the connection, the task owns the socket. Inbound text goes into the inbox (bounded
+//!    in messages and bytes, see [`crate::inbox`]: a busy core slows the reading of the socket
+//!    down); B's inbox task passes it to core on
+//!    B's thread. Core's `WsSend`/`WsClose` go from B's output drain to the task as commands,
+//!    bounded in bytes: a peer that does not read while frames keep coming for it is closed
+//!    with 1008 once its queue would pass `--max-outbound-bytes` (B tells core at once).
 //! 3. However the connection ends, the task drops the link. B's inbox task then sees its
 //!    channel close after the last text and reports the close to core, unless B already did
 //!    (a close core asked for): [`WsConns`](crate::ws_conns::WsConns) holds a connection until
@@ -30,7 +33,7 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use lunette_core::ConnId;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -39,7 +42,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::ws_conns::WsCommand;
+use crate::inbox::InboxSender;
+use crate::ws_conns::{Outbox, OverflowSignal, WsCommand};
 
 /// The server pings this often (PROTOCOL §3.1) ...
 const PING_INTERVAL: Duration = Duration::from_secs(30);
@@ -47,8 +51,6 @@ const PING_INTERVAL: Duration = Duration::from_secs(30);
 const SILENCE_LIMIT: Duration = Duration::from_secs(75);
 /// How long a closing connection may take to get our close frame out and be shut.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
-/// Inbound messages waiting for the owner shard before the socket stops being read.
-pub const INBOX: usize = 16;
 
 const READ_BUFFER: usize = 8 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
@@ -74,8 +76,8 @@ pub fn config(max_message: usize) -> WebSocketConfig {
 #[derive(Debug)]
 pub struct Link {
     pub conn: ConnId,
-    pub commands: mpsc::UnboundedReceiver<WsCommand>,
-    pub inbox: mpsc::Sender<String>,
+    pub commands: Outbox,
+    pub inbox: InboxSender,
 }
 
 /// The `101 Switching Protocols` answering a request with this `Sec-WebSocket-Key` (no
@@ -126,6 +128,9 @@ enum Ending {
     PeerClosed,
     /// We close it with this code.
     Close(CloseCode),
+    /// Its outbound queue passed this many bytes (the peer is not reading): we close it with
+    /// 1008 and say why.
+    Overflow(usize),
     /// The socket failed or the peer vanished: nothing left to say.
     Gone,
 }
@@ -134,13 +139,14 @@ enum Ending {
 /// return, which tells the owner shard.
 async fn drive<S>(
     socket: &mut WebSocketStream<S>,
-    mut commands: mpsc::UnboundedReceiver<WsCommand>,
-    inbox: mpsc::Sender<String>,
+    mut commands: Outbox,
+    inbox: InboxSender,
     stopping: &mut watch::Receiver<bool>,
 ) -> Ending
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let overflow = commands.overflow();
     let mut heard = Instant::now();
     let mut pings = interval_at(heard + PING_INTERVAL, PING_INTERVAL);
     // After a send held up by a slow peer, one ping is enough.
@@ -165,7 +171,8 @@ where
             }
             command = commands.recv() => match command {
                 Some(WsCommand::Send(text)) => {
-                    if let Err(ending) = send(socket, Message::text(text), silent).await {
+                    let sent = send(socket, Message::text(text), silent, &overflow).await;
+                    if let Err(ending) = sent {
                         return ending;
                     }
                 }
@@ -174,10 +181,12 @@ where
                 None => return Ending::Close(CloseCode::Away),
             },
             _ = pings.tick() => {
-                if let Err(ending) = send(socket, Message::Ping(Bytes::new()), silent).await {
+                let sent = send(socket, Message::Ping(Bytes::new()), silent, &overflow).await;
+                if let Err(ending) = sent {
                     return ending;
                 }
             }
+            () = overflow.wait() => return Ending::Overflow(overflow.limit()),
             () = sleep_until(silent) => return Ending::Close(CloseCode::Away),
             _ = stopping.wait_for(|stop| *stop) => return Ending::Close(CloseCode::Away),
         }
@@ -185,23 +194,30 @@ where
 }
 
 /// Sends one message, giving up when the peer has been silent too long (a peer that does not
-/// read blocks the send, and its pongs are not read meanwhile).
+/// read blocks the send, and its pongs are not read meanwhile) or when its queue overflows
+/// meanwhile.
 async fn send<S>(
     socket: &mut WebSocketStream<S>,
     message: Message,
     silent: Instant,
+    overflow: &OverflowSignal,
 ) -> Result<(), Ending>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match timeout_at(silent, socket.send(message)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(WsError::WriteBufferFull(_))) => {
-            tracing::warn!("an outbound frame over {MAX_WRITE_BUFFER} bytes closed its connection");
-            Err(Ending::Close(CloseCode::Error))
-        }
-        Ok(Err(_)) => Err(Ending::Gone),
-        Err(_) => Err(Ending::Close(CloseCode::Away)),
+    tokio::select! {
+        sent = timeout_at(silent, socket.send(message)) => match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(WsError::WriteBufferFull(_))) => {
+                tracing::warn!(
+                    "an outbound frame over {MAX_WRITE_BUFFER} bytes closed its connection"
+                );
+                Err(Ending::Close(CloseCode::Error))
+            }
+            Ok(Err(_)) => Err(Ending::Gone),
+            Err(_) => Err(Ending::Close(CloseCode::Away)),
+        },
+        () = overflow.wait() => Err(Ending::Overflow(overflow.limit())),
     }
 }
 
@@ -226,7 +242,11 @@ where
             // Sends the close reply tungstenite queued; then ours is the first TCP close.
             let _ = timeout_at(Instant::now() + CLOSE_GRACE, socket.flush()).await;
         }
-        Ending::Close(code) => close(socket, code).await,
+        Ending::Close(code) => close(socket, code, "").await,
+        Ending::Overflow(limit) => {
+            let reason = overflow_reason(limit);
+            close(socket, CloseCode::Policy, &reason).await;
+        }
         Ending::Gone => {}
     }
 }
@@ -235,14 +255,14 @@ where
 /// closes too. Not read through tungstenite: after an oversized or broken message its reader
 /// is mid-frame. Discarding, rather than closing with unread input, avoids a TCP reset that
 /// could make the peer lose the close frame.
-async fn close<S>(socket: &mut WebSocketStream<S>, code: CloseCode)
+async fn close<S>(socket: &mut WebSocketStream<S>, code: CloseCode, reason: &str)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let deadline = Instant::now() + CLOSE_GRACE;
     let frame = CloseFrame {
         code,
-        reason: "".into(),
+        reason: reason.into(),
     };
     let _ = timeout_at(deadline, socket.close(Some(frame))).await;
     let io = socket.get_mut();
@@ -253,6 +273,11 @@ where
         while let Ok(1..) = io.read(&mut discard).await {}
     })
     .await;
+}
+
+/// The reason sent with the 1008 of an overflowed queue (at most 123 bytes).
+pub fn overflow_reason(limit: usize) -> String {
+    format!("outbound queue over {limit} bytes: the client is not reading")
 }
 
 #[cfg(test)]

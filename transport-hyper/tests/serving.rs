@@ -114,6 +114,8 @@ fn bodies_over_the_cap_get_413_and_the_server_goes_on() {
         server.addr
     ));
     assert_eq!(declared.status, 413);
+    // The transport's own answers say nosniff too.
+    assert_eq!(declared.header("x-content-type-options"), Some("nosniff"));
 
     let mut stream = server.connect();
     let chunk = "x".repeat(70_000);
@@ -135,4 +137,29 @@ fn bodies_over_the_cap_get_413_and_the_server_goes_on() {
         "small bodies reach core, which allows only GET/HEAD"
     );
     assert_eq!(server.get("/").status, 302);
+}
+
+#[test]
+fn bound_to_loopback_only_loopback_and_allowed_host_names_are_answered() {
+    let server = Server::start(&["--allow-host", "app.example"]);
+    let get = |host: &str| {
+        server.send(&format!(
+            "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        ))
+    };
+    let refused = get("rebind.evil.example");
+    assert_eq!(refused.status, 421);
+    assert!(
+        refused.text().contains("--allow-host"),
+        "{}",
+        refused.text()
+    );
+    let port = server.addr.rsplit_once(':').map_or("", |(_, port)| port);
+    for host in [
+        server.addr.clone(),
+        format!("localhost:{port}"),
+        "app.example".to_owned(),
+    ] {
+        assert_eq!(get(&host).status, 302, "{host}");
+    }
 }

@@ -7,7 +7,7 @@ mod common;
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
-use common::{Server, Socket, new_session, open, request_upgrade};
+use common::{Server, Socket, new_session, open, open_on, request_upgrade};
 use tungstenite::protocol::frame::Frame;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::{Error, Message};
@@ -225,4 +225,145 @@ fn the_adder_exchange_reproduces_frame_for_frame() {
         );
         close_cleanly(socket);
     }
+}
+
+/// The server's resident memory, from /proc.
+fn resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in status");
+    kib * 1024
+}
+
+/// A tab that never reads its socket while another tab keeps changing what it watches: the
+/// server queues at most `--max-outbound-bytes` for it, then closes it; the session lives on.
+#[test]
+fn a_tab_that_does_not_read_is_closed_when_its_queue_passes_its_bound() {
+    const BOUND: usize = 256 * 1024;
+    const VALUE: usize = 64 * 1024;
+    const UPDATES: usize = 384; // 24 MiB for the tab that does not read
+    let site = common::TempSite::new("outbound");
+    site.write(
+        "lua/main.lua",
+        r#"App = session:prototype("App", { text = "" })
+session:createAppVariable(App:new())"#,
+    );
+    let bound = BOUND.to_string();
+    let args = [
+        "--dir",
+        site.arg(),
+        "--max-outbound-bytes",
+        &bound,
+        "--shards",
+        "1",
+    ];
+    let server = Server::start(&args);
+    let sid = new_session(&server);
+
+    // The tab that stops reading: it watches `text` and never reads a frame.
+    let mut stuck = open_on(
+        server.connect_with_receive_buffer(4096),
+        &server,
+        &sid,
+        None,
+    );
+    stuck
+        .send(Message::text(
+            r#"{"messages":[{"type":"watch","data":{"varId":1}},{"type":"create","data":{"id":2,"parentId":1,"properties":{"path":"text","access":"r"}}}]}"#,
+        ))
+        .expect("send from the stuck tab");
+
+    // The busy tab writes `text` and watches nothing, so it is sent nothing itself.
+    let mut busy = open(&server, &sid, None);
+    busy.send(Message::text(
+        r#"{"messages":[{"type":"create","data":{"id":2,"parentId":1,"properties":{"path":"text","access":"w"},"nowatch":true}}]}"#,
+    ))
+    .expect("create the writer");
+    let before = resident_bytes(server.pid());
+    let start = Instant::now();
+    for i in 0..UPDATES {
+        let value = format!("{i:08}{}", "v".repeat(VALUE - 8));
+        let frame = format!(
+            r#"{{"messages":[{{"type":"update","data":{{"varId":2,"value":"{value}"}}}}]}}"#
+        );
+        busy.send(Message::text(frame))
+            .expect("update from the busy tab");
+    }
+    // Every update has run once the busy tab reads the last value back.
+    busy.send(Message::text(
+        r#"{"messages":[{"type":"create","data":{"id":3,"parentId":1,"properties":{"path":"text","access":"r"}}}]}"#,
+    ))
+    .expect("create a reader");
+    match busy.read().expect("the value read back") {
+        Message::Text(text) => assert!(text.contains(&format!("{:08}", UPDATES - 1))),
+        other => panic!("expected an update, got {other:?}"),
+    }
+    let pushing = start.elapsed();
+    let grown = resident_bytes(server.pid()).saturating_sub(before);
+    // The kernel's buffers take much of what cannot be sent; with the bound the server grows
+    // by about 1.4 MB here, without it by about 9.5 MB.
+    assert!(
+        grown < 5 << 20,
+        "the server grew by {grown} bytes while {} were meant for a tab that does not read",
+        UPDATES * VALUE
+    );
+
+    // The stuck tab is closed (a close frame it may never see past the unread frames, then
+    // the end of the stream) soon, not at the 75 s silence limit.
+    let stuck = stuck.get_mut();
+    stuck
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("read timeout");
+    let mut buffer = vec![0; 1 << 16];
+    loop {
+        match std::io::Read::read(stuck, &mut buffer) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!(
+                    "the tab that does not read is still open {:?} after the updates",
+                    start.elapsed() - pushing
+                )
+            }
+            Err(_) => break,
+        }
+    }
+    let stderr = server.stderr();
+    let reason = format!("outbound queue over {BOUND} bytes: the client is not reading");
+    assert!(stderr.contains(&reason), "{stderr}");
+    assert_eq!(stderr.matches(&reason).count(), 1, "{stderr}");
+    assert!(!stderr.contains("core refused"), "{stderr}");
+
+    // Core was told: the stuck tab's variable is gone, the busy tab's is still there.
+    let variables = server.get(&format!("/{sid}/variables.json")).text();
+    let variables: serde_json::Value = serde_json::from_str(&variables).expect("JSON");
+    let owners: Vec<_> = variables
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|v| v.get("connection")?.as_u64())
+        .collect();
+    assert_eq!(owners, [2, 2]);
+
+    // The session lives on: a reload connects and renders.
+    assert_eq!(server.get(&format!("/{sid}")).status, 200);
+    let mut again = open(&server, &sid, None);
+    again
+        .send(Message::text(
+            r#"{"messages":[{"type":"watch","data":{"varId":1}}]}"#,
+        ))
+        .expect("watch");
+    match again.read().expect("a frame") {
+        Message::Text(text) => assert!(text.contains(r#""varId":1"#), "{text}"),
+        other => panic!("expected an update, got {other:?}"),
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    close_cleanly(again);
 }

@@ -63,17 +63,21 @@ impl Harness {
         self.request_with_headers(method, path, &[])
     }
 
-    /// [`Harness::request`] with extra request headers.
+    /// [`Harness::request`] with extra request headers; a `host` among them replaces the
+    /// default `localhost:8080`.
     pub fn request_with_headers(
         &mut self,
         method: Method,
         path: &str,
         headers: &[(&str, &str)],
     ) -> Response<Bytes> {
-        let mut request = Request::builder()
-            .method(method.clone())
-            .uri(path)
-            .header("host", "localhost:8080");
+        let mut request = Request::builder().method(method.clone()).uri(path);
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            request = request.header("host", "localhost:8080");
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -123,7 +127,8 @@ impl Harness {
     }
 
     /// A WebSocket upgrade request to `/ws/<sid>` with these extra headers: the connection,
-    /// or the response core refused it with.
+    /// or the response core refused it with. A `host` among the headers replaces the default
+    /// `localhost:8080`.
     // Tests read the refusal like any response; its size does not matter here.
     #[allow(clippy::result_large_err)]
     pub fn upgrade(
@@ -131,8 +136,14 @@ impl Harness {
         sid: &str,
         headers: &[(&str, &str)],
     ) -> Result<ConnId, Response<Bytes>> {
-        let mut request = Request::get(format!("/ws/{sid}"))
-            .header("host", "localhost:8080")
+        let mut request = Request::get(format!("/ws/{sid}"));
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            request = request.header("host", "localhost:8080");
+        }
+        let mut request = request
             .header("upgrade", "websocket")
             .header("connection", "Upgrade")
             .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")

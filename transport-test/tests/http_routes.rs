@@ -197,7 +197,7 @@ fn session_page_sets_exactly_the_session_cookie() {
     assert_eq!(cookies.len(), 1);
     assert_eq!(
         cookies[0],
-        format!("ui-session={sid}; Path=/; SameSite=Lax").as_str()
+        format!("ui-session={sid}; Path=/; HttpOnly; SameSite=Lax").as_str()
     );
 }
 
@@ -609,7 +609,7 @@ fn variables_json_takes_the_type_from_the_metatable() {
 }
 
 #[test]
-fn the_variables_page_is_self_contained_html_that_polls_the_json_beside_it() {
+fn the_variables_page_loads_only_its_own_script_which_polls_the_json_beside_it() {
     let mut h = harness();
     let sid = h.create_session();
     for method in [Method::GET, Method::HEAD] {
@@ -626,15 +626,23 @@ fn the_variables_page_is_self_contained_html_that_polls_the_json_beside_it() {
     let page = body_text(&h.get(&format!("/{sid}/variables")));
     assert!(page.starts_with("<!doctype html>"), "{page}");
     assert!(!page.contains("ui-app"), "not the app's page");
-    for external in ["src=", "href=", "@import", "url(", "//"] {
-        let outside: Vec<&str> = page
-            .lines()
-            .filter(|line| line.contains(external) && !line.trim_start().starts_with("//"))
-            .collect();
-        assert!(outside.is_empty(), "{external} in {outside:?}");
+    // Its one script is a built-in file (its policy allows no inline script); nothing else
+    // comes from outside the page.
+    const OWN_SCRIPT: &str = r#"<script src="/lunette/variables-page.js"></script>"#;
+    let script = body_text(&h.get("/lunette/variables-page.js"));
+    for (text, own) in [(page.as_str(), OWN_SCRIPT), (script.as_str(), "")] {
+        for external in ["src=", "href=", "@import", "url(", "//"] {
+            let outside: Vec<&str> = text
+                .lines()
+                .filter(|line| line.contains(external) && !line.trim_start().starts_with("//"))
+                .filter(|line| own.is_empty() || line.trim() != own)
+                .collect();
+            assert!(outside.is_empty(), "{external} in {outside:?}");
+        }
     }
+    assert!(page.contains(OWN_SCRIPT), "{page}");
     assert!(
-        page.contains(r#"fetch("variables.json""#),
+        script.contains(r#"fetch("variables.json""#),
         "polls the JSON beside it"
     );
     for every in ["1000", "2000", "5000", "0"] {

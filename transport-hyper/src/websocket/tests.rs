@@ -7,15 +7,20 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::task::{JoinHandle, LocalSet};
 
 use super::*;
+use crate::inbox::{InboxReceiver, inbox};
+use crate::ws_conns::{WsConns, accepted};
 
 const MAX_MESSAGE: usize = 1024;
+/// The outbound queue's bound.
+const MAX_OUTBOUND: usize = 4096;
 
 type Client = WebSocketStream<DuplexStream>;
 
 /// A connection being driven, seen from the owner shard and from the client.
 struct Harness {
-    commands: mpsc::UnboundedSender<WsCommand>,
-    inbox: mpsc::Receiver<String>,
+    conns: WsConns,
+    conn: ConnId,
+    inbox: InboxReceiver,
     stop: watch::Sender<bool>,
     client: Client,
     task: JoinHandle<Ending>,
@@ -23,8 +28,10 @@ struct Harness {
 
 async fn connect() -> Harness {
     let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-    let (commands, command_receiver) = mpsc::unbounded_channel();
-    let (inbox_sender, inbox) = mpsc::channel(INBOX);
+    let mut conns = WsConns::new(MAX_OUTBOUND);
+    let (conn, session) = accepted();
+    let command_receiver = conns.open(conn, session);
+    let (inbox_sender, inbox) = inbox(MAX_MESSAGE);
     let (stop, mut stopping) = watch::channel(false);
     let task = tokio::task::spawn_local(async move {
         let mut socket =
@@ -36,7 +43,8 @@ async fn connect() -> Harness {
     });
     let client = WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
     Harness {
-        commands,
+        conns,
+        conn,
         inbox,
         stop,
         client,
@@ -108,15 +116,19 @@ async fn text_goes_to_the_inbox_and_commands_to_the_client() {
             let mut h = connect().await;
             let sent = h.client.send(Message::text(r#"{"type":"watch"}"#)).await;
             assert!(sent.is_ok());
-            assert_eq!(h.inbox.recv().await.as_deref(), Some(r#"{"type":"watch"}"#));
+            let received = h.inbox.recv().await.map(|message| message.text);
+            assert_eq!(received.as_deref(), Some(r#"{"type":"watch"}"#));
 
-            let _ = h.commands.send(WsCommand::Send("[1]".into()));
+            assert!(h.conns.send(h.conn, "[1]".into()).is_ok());
             assert_eq!(read(&mut h.client).await, Some(Message::text("[1]")));
-            let _ = h.commands.send(WsCommand::Close(4000));
+            assert!(h.conns.close(h.conn, 4000));
             assert_eq!(close_code(&mut h.client).await, Some(4000));
             assert_eq!(ending(h.task).await, Ending::Close(CloseCode::from(4000)));
             // The link is gone: that is how the owner shard learns of the close.
-            assert_eq!(h.inbox.try_recv(), Err(TryRecvError::Disconnected));
+            assert!(matches!(
+                h.inbox.try_recv(),
+                Err(TryRecvError::Disconnected)
+            ));
         })
         .await;
 }
@@ -134,7 +146,10 @@ async fn bad_messages_close_with_their_codes() {
                 assert!(h.client.send(message).await.is_ok());
                 assert_eq!(close_code(&mut h.client).await, Some(code));
                 assert!(matches!(ending(h.task).await, Ending::Close(_)));
-                assert_eq!(h.inbox.try_recv(), Err(TryRecvError::Disconnected));
+                assert!(matches!(
+                    h.inbox.try_recv(),
+                    Err(TryRecvError::Disconnected)
+                ));
             }
         })
         .await;
@@ -161,6 +176,49 @@ async fn a_client_close_is_answered() {
             let reply = h.client.next().await;
             assert!(matches!(reply, Some(Ok(Message::Close(_)))), "{reply:?}");
             assert_eq!(ending(h.task).await, Ending::PeerClosed);
+        })
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_does_not_read_is_closed_with_1008_when_its_queue_overflows() {
+    LocalSet::new()
+        .run_until(async {
+            let mut h = connect().await;
+            // Enough to fill the in-memory pipe and tungstenite's write buffer, so that the
+            // task is stuck in a send and the queue grows.
+            let frame = "y".repeat(1000);
+            let mut sent = 0;
+            while h.conns.send(h.conn, frame.clone()).is_ok() {
+                sent += 1;
+                assert!(sent < 100_000, "the queue never overflowed");
+                tokio::task::yield_now().await;
+            }
+            assert!(!h.conns.is_open(h.conn));
+            // The task gives up at once, not after the silence limit.
+            let ending = tokio::time::timeout(CLOSE_GRACE * 2, ending(h.task)).await;
+            assert_eq!(ending.ok(), Some(Ending::Overflow(MAX_OUTBOUND)));
+            // Then the client, reading at last, finds what fitted in the pipe and the end.
+            let mut texts = 0;
+            loop {
+                match read(&mut h.client).await {
+                    Some(Message::Text(_)) => texts += 1,
+                    Some(Message::Close(frame)) => {
+                        let frame = frame.unwrap_or_else(|| panic!("a close frame with a code"));
+                        assert_eq!(u16::from(frame.code), 1008);
+                        assert_eq!(frame.reason.as_str(), overflow_reason(MAX_OUTBOUND));
+                        break;
+                    }
+                    Some(other) => panic!("unexpected {other:?}"),
+                    // The close frame could not get out past the unread frames in time.
+                    None => break,
+                }
+            }
+            assert!(texts < sent, "{texts} of {sent} frames sent");
+            assert!(matches!(
+                h.inbox.try_recv(),
+                Err(TryRecvError::Disconnected)
+            ));
         })
         .await;
 }

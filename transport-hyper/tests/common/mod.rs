@@ -109,6 +109,27 @@ impl Server {
         stream
     }
 
+    /// Like [`Server::connect`], with the receive buffer set to `bytes` before connecting, so
+    /// that the kernel holds little for a client that does not read.
+    pub fn connect_with_receive_buffer(&self, bytes: usize) -> TcpStream {
+        let addr: std::net::SocketAddr = self.addr.parse().expect("server address");
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            None,
+        )
+        .expect("create a socket");
+        socket
+            .set_recv_buffer_size(bytes)
+            .expect("set the receive buffer");
+        socket.connect(&addr.into()).expect("connect to lunette");
+        let stream = TcpStream::from(socket);
+        stream
+            .set_read_timeout(Some(PATIENCE))
+            .expect("set read timeout");
+        stream
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -310,8 +331,17 @@ pub fn new_session(server: &Server) -> String {
 
 /// Sends an upgrade request for `path` and reads the answer, keeping the connection.
 pub fn request_upgrade(server: &Server, path: &str, origin: Option<&str>) -> (Reply, TcpStream) {
+    request_upgrade_on(server.connect(), server, path, origin)
+}
+
+/// [`request_upgrade`] on a connection of the caller's.
+pub fn request_upgrade_on(
+    mut stream: TcpStream,
+    server: &Server,
+    path: &str,
+    origin: Option<&str>,
+) -> (Reply, TcpStream) {
     let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
-    let mut stream = server.connect();
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n",
@@ -326,7 +356,12 @@ pub fn request_upgrade(server: &Server, path: &str, origin: Option<&str>) -> (Re
 
 /// Opens a WebSocket to the session, checking the `101`.
 pub fn open(server: &Server, sid: &str, origin: Option<&str>) -> Socket {
-    let (reply, stream) = request_upgrade(server, &format!("/ws/{sid}"), origin);
+    open_on(server.connect(), server, sid, origin)
+}
+
+/// [`open`] on a connection of the caller's.
+pub fn open_on(stream: TcpStream, server: &Server, sid: &str, origin: Option<&str>) -> Socket {
+    let (reply, stream) = request_upgrade_on(stream, server, &format!("/ws/{sid}"), origin);
     assert_eq!(reply.status, 101, "{}", reply.text());
     assert_eq!(reply.header("sec-websocket-accept"), Some(ACCEPT));
     assert!(
