@@ -55,7 +55,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 const READ_BUFFER: usize = 8 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
 /// Also the largest frame the server can send: one beyond it closes the connection (1011).
-const MAX_WRITE_BUFFER: usize = 4 * 1024 * 1024;
+const MAX_WRITE_BUFFER: usize = 64 * 1024 * 1024;
 
 /// The tungstenite settings of every socket, set explicitly because the defaults do not fit
 /// a server holding thousands of mostly idle connections (NOTES "WebSocket buffers"): 128 KiB

@@ -169,3 +169,32 @@ fn printing_a_huge_string_in_a_loop_keeps_bounded_log_lines() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_value_over_4_mib_of_json_is_a_path_failure_and_smaller_ones_are_sent() {
+    let main = "session:createAppVariable({type = 'App', \
+                big = string.rep('x', 5 * 1024 * 1024), fits = string.rep('y', 3 * 1024 * 1024)})";
+    let (mut h, _sid, tab1) = open(main);
+    h.send(
+        tab1,
+        &batch(&[
+            common::bind(2, 1, "big", "r"),
+            common::bind(3, 1, "fits", "r"),
+        ]),
+    );
+    h.advance(FLUSH);
+    let messages = received(&mut h, tab1);
+    let refused = errors(&messages);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, "path-failure");
+    assert!(
+        refused[0].1.contains("at most 4194304 can be sent"),
+        "{refused:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m["data"]["varId"] == 3
+            && m["data"]["value"].as_str().map(str::len) == Some(3 * 1024 * 1024)),
+        "the 3 MiB value is sent"
+    );
+    assert_eq!(h.close_code(tab1), None);
+}

@@ -69,11 +69,21 @@ fn name_of(value: Value) -> Option<String> {
     }
 }
 
+/// The largest value JSON sent as one variable's value. Every watcher holds a copy and each
+/// frame carries it whole; a larger one is a `path-failure` that says so.
+pub(crate) const MAX_VALUE_JSON_BYTES: usize = 4 * 1024 * 1024;
+
 /// Encodes `value` as compact JSON.
 pub(crate) fn value_json(value: &Value, objects: &mut ObjectIds) -> Result<String, JsonError> {
     let mut out = String::new();
     let mut path = Vec::new();
     write_value(&mut out, value, objects, &mut path)?;
+    if out.len() > MAX_VALUE_JSON_BYTES {
+        return Err(unrepresentable(format!(
+            "the value is {} bytes as JSON; at most {MAX_VALUE_JSON_BYTES} can be sent",
+            out.len()
+        )));
+    }
     Ok(out)
 }
 
