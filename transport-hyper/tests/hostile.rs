@@ -5,7 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Server, TempSite};
+use common::{Server, TempSite, new_session, open};
+use tungstenite::Message;
 
 #[test]
 fn a_step_past_step_timeout_is_stopped_and_the_server_keeps_serving() {
@@ -37,4 +38,37 @@ fn a_step_past_step_timeout_is_stopped_and_the_server_keeps_serving() {
         "{}",
         server.stderr()
     );
+}
+
+#[test]
+fn a_5000_deep_chain_of_creates_then_a_close_leaves_the_server_serving() {
+    // Removing the chain recursed once per level and overflowed the stack: the process
+    // aborted with every session in it. The deepest creates are refused (--max-depth) and
+    // the rest are removed without recursion.
+    let server = Server::start(&["--shards", "1", "--max-depth", "10000"]);
+    let sid = new_session(&server);
+    let mut socket = open(&server, &sid, None);
+    let creates: Vec<String> = (2..=5001)
+        .map(|i| {
+            format!(
+                r#"{{"type":"create","data":{{"id":{i},"parentId":{},"properties":{{"path":"x","access":"w"}}}}}}"#,
+                i - 1
+            )
+        })
+        .collect();
+    let frame = format!(
+        r#"{{"userEvent":false,"messages":[{}]}}"#,
+        creates.join(",")
+    );
+    socket.send(Message::text(frame)).expect("send the chain");
+    socket.close(None).expect("close");
+    drop(socket);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        server.get(&format!("/{sid}")).status,
+        200,
+        "{}",
+        server.stderr()
+    );
+    assert_eq!(server.get("/").status, 302);
 }

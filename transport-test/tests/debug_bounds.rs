@@ -194,8 +194,10 @@ fn the_page_shows_the_truncation() {
         page.contains(r#"<p id="truncated""#),
         "a place for the notice"
     );
+    let script = body_text(&h.get("/lunette/variables-page.js"));
     assert!(
-        page.contains("last.truncated === true") && page.contains("Truncated: showing the first"),
+        script.contains("last.truncated === true")
+            && script.contains("Truncated: showing the first"),
         "the script reads the marker and says what it left out"
     );
 }
