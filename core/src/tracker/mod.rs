@@ -10,7 +10,7 @@ pub(crate) mod property;
 pub(crate) mod store;
 pub(crate) mod value_json;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -100,6 +100,9 @@ pub(crate) struct Variable {
     inactive: bool,
     /// Has a non-empty `wrapper` property, for the same reason.
     wrapper_named: bool,
+    /// What its properties hold, names and texts with [`PROPERTY_OVERHEAD`] each, kept as
+    /// they change so that measuring a session's memory need not walk every property.
+    property_bytes: usize,
     /// Bumped whenever what a watcher is sent may change (value JSON, a property, the error
     /// state), so that a flush can skip the variables a connection is up to date with.
     pub(crate) version: u64,
@@ -128,6 +131,7 @@ impl Variable {
             dormant: false,
             inactive: false,
             wrapper_named: false,
+            property_bytes: 0,
             version: 1,
             flushed: 0,
         }
@@ -152,14 +156,28 @@ impl Variable {
 
     /// Sets (or with `""` removes) a property; returns whether it changed.
     pub(crate) fn set_property(&mut self, name: &str, text: &str, priority: Priority) -> bool {
+        let size = |text: &str| name.len() + text.len() + PROPERTY_OVERHEAD;
         let changed = if text.is_empty() {
-            self.properties.remove(name).is_some()
+            match self.properties.remove(name) {
+                Some(old) => {
+                    self.property_bytes -= size(&old.text);
+                    true
+                }
+                None => false,
+            }
         } else {
             let property = Property {
                 text: text.to_owned(),
                 priority,
             };
-            self.properties.insert(name.to_owned(), property.clone()) != Some(property)
+            self.property_bytes += size(text);
+            match self.properties.insert(name.to_owned(), property) {
+                Some(old) => {
+                    self.property_bytes -= size(&old.text);
+                    old.text != text || old.priority != priority
+                }
+                None => true,
+            }
         };
         if changed {
             self.version += 1;
@@ -210,6 +228,9 @@ impl Variable {
     }
 }
 
+/// What a property costs beside its name and text: its map entry and priority.
+const PROPERTY_OVERHEAD: usize = 48;
+
 /// A variable's place in tree order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Node {
@@ -244,6 +265,9 @@ pub(crate) struct Tracker {
     order: RefCell<Option<Rc<[Node]>>>,
     /// Bumped by every change made from outside detection (see [`Tracker::epoch`]).
     epoch: u64,
+    /// [`Tracker::approximate_bytes`] as last counted, with the epoch and size it was counted
+    /// at: every step asks, and a count walks every variable.
+    counted: Cell<Option<(u64, usize, usize)>>,
 }
 
 impl Default for Tracker {
@@ -257,6 +281,7 @@ impl Default for Tracker {
             removals: Vec::new(),
             order: RefCell::new(None),
             epoch: 0,
+            counted: Cell::new(None),
         }
     }
 }
@@ -293,17 +318,27 @@ impl Tracker {
     }
 
     /// About how many bytes the variables hold outside the Lua heap: each variable's own
-    /// size, its properties, its value's JSON, its links and watchers.
+    /// size, its properties, its value's JSON, its links and watchers. Counted again only
+    /// once the epoch or the number of variables changed: between such changes only values
+    /// change, and a value's JSON is mostly a copy of what the Lua heap already counts.
     pub(crate) fn approximate_bytes(&self) -> usize {
-        const PER_ENTRY: usize = 48;
+        let key = (self.epoch, self.len());
+        if let Some((epoch, len, bytes)) = self.counted.get()
+            && (epoch, len) == key
+        {
+            return bytes;
+        }
+        let bytes = self.count_bytes();
+        self.counted.set(Some((key.0, key.1, bytes)));
+        bytes
+    }
+
+    fn count_bytes(&self) -> usize {
         self.variables
             .values()
             .map(|v| {
                 std::mem::size_of::<Variable>()
-                    + v.properties
-                        .iter()
-                        .map(|(name, p)| name.len() + p.text.len() + PER_ENTRY)
-                        .sum::<usize>()
+                    + v.property_bytes
                     + v.json.as_ref().map_or(0, String::len)
                     + v.error.as_ref().map_or(0, |e| e.description.len())
                     + (v.children.len() + v.watched_by.len()) * 16
