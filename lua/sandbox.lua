@@ -62,93 +62,13 @@ coroutine.wrap = function(f)
   return function(...) return unwrapped(co, raw_resume(co, ...)) end
 end
 
--- C functions loop where the count hook cannot see them. What they allocate is charged by the
--- allocator; the work they do without allocating is charged here, before they start, in
--- elements moved or compared and bytes scanned. Tail calls, so that an argument error still
--- names the caller's line.
-local len, log, floor = rawlen, math.log, math.floor
+-- Work that C functions do without allocating is charged by the functions themselves
+-- (charged.rs); the few below are charged here.
+local len = rawlen
 local function count(n) if raw_type(n) == "number" and n > 0 then charge(n) end end
-local function length(t) if raw_type(t) == "table" then return #t end return 0 end
-local function span(i, j, n)
-  if raw_type(i) ~= "number" then i = 1 end
-  if raw_type(j) ~= "number" then j = n end
-  return j - i + 1
-end
-local rep, byte, raw_format = string.rep, string.byte, string.format
-string.rep = function(s, n, sep)
-  -- Its result is charged as it is allocated, but an empty one still loops n times.
-  if s == "" and (sep == nil or sep == "") then count(raw_type(n) == "number" and n / 8) end
-  return rep(s, n, sep)
-end
-string.byte = function(s, i, j)
-  if raw_type(s) == "string" and j ~= nil then count(span(i, j, len(s))) end
-  return byte(s, i, j)
-end
-local insert, remove, move = table.insert, table.remove, table.move
-local sort, concat, unpack_ = table.sort, table.concat, table.unpack
-table.insert = function(t, ...)
-  if raw_select("#", ...) >= 2 then
-    local position = ...
-    count(raw_type(position) == "number" and length(t) - position)
-  end
-  return insert(t, ...)
-end
-table.remove = function(t, position)
-  if position ~= nil then count(raw_type(position) == "number" and length(t) - position) end
-  return remove(t, position)
-end
-table.move = function(a, f, e, t, b)
-  count(raw_type(f) == "number" and raw_type(e) == "number" and e - f + 1)
-  return move(a, f, e, t, b)
-end
-table.sort = function(t, comparator)
-  local n = length(t)
-  if n > 1 then count(n * floor(log(n, 2) + 1)) end
-  return sort(t, comparator)
-end
-table.concat = function(t, sep, i, j)
-  count(span(i, j, length(t)))
-  return concat(t, sep, i, j)
-end
-table.unpack = function(t, i, j)
-  count(span(i, j, length(t)))
-  return unpack_(t, i, j)
-end
-local utf8_len, codepoint, offset = utf8.len, utf8.codepoint, utf8.offset
-utf8.len = function(s, ...)
-  if raw_type(s) == "string" then count(len(s) / 4) end
-  return utf8_len(s, ...)
-end
-utf8.codepoint = function(s, ...)
-  if raw_type(s) == "string" then count(len(s) / 4) end
-  return codepoint(s, ...)
-end
-utf8.offset = function(s, ...)
-  if raw_type(s) == "string" then count(len(s) / 4) end
-  return offset(s, ...)
-end
--- Formats are read in C item by item: a long one is charged by its length.
-local pack, unpack_string, packsize = string.pack, string.unpack, string.packsize
-local function formatted(f)
-  return function(format, ...)
-    if raw_type(format) == "string" then count(len(format) / 4) end
-    return f(format, ...)
-  end
-end
-string.pack, string.unpack, string.packsize = formatted(pack), formatted(unpack_string), formatted(packsize)
-local raw_tonumber = tonumber
-tonumber = function(value, ...)
-  if raw_type(value) == "string" then count(len(value) / 4) end
-  return raw_tonumber(value, ...)
-end
-string.format = function(format, ...)
-  if raw_type(format) == "string" then count(len(format) / 4 + raw_select("#", ...)) end
-  return raw_format(format, ...)
-end
 
 -- Text chunks only: Lua never verifies bytecode, so a binary chunk would escape the sandbox.
 load = function(chunk, name, _, ...)
-  if raw_type(chunk) == "string" then count(len(chunk) / 4) end
   if raw_select("#", ...) > 0 then
     return raw_load(chunk, name, "t", (...))
   end

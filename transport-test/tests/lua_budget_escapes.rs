@@ -200,3 +200,32 @@ fn long_formats_are_charged_by_their_length() {
     stopped_by_the_budget("local f = string.rep('i', 4e6) while true do string.packsize(f) end");
     stopped_by_the_budget("local f = string.rep('%%', 4e6) while true do os.date(f) end");
 }
+
+#[test]
+fn charged_functions_keep_their_argument_errors_and_name_the_caller_s_line() {
+    let main = "local function err(f) local ok, e = pcall(f) return e end\n\
+                local a = err(function() local x = table.insert(nil, 1, 2) return x end)\n\
+                local b = err(function() local x = string.rep() return x end)\n\
+                local c = err(function() local x = ('x'):rep(-1, {}) return x end)\n\
+                session:createAppVariable({type = 'App'}, {result = table.concat({a, b, c}, '|')})";
+    let mut h = Harness::new(site_with_main(main), Config::default(), 1);
+    let sid = h.create_session();
+    let result = h.app_property(&sid, "result").expect("a result");
+    let parts: Vec<&str> = result.split('|').collect();
+    assert_eq!(
+        parts,
+        [
+            "lua/main.lua:2: bad argument #1 to 'insert' (table expected, got nil)",
+            "lua/main.lua:3: bad argument #1 to 'rep' (string expected, got no value)",
+            "lua/main.lua:4: bad argument #2 to 'rep' (string expected, got table)",
+        ],
+        "{result}"
+    );
+    let main = "local x = 1\nlocal s = string.rep('', math.maxinteger)";
+    let mut h = Harness::new(site_with_main(main), Config::default(), 1);
+    let page = body_text(&h.get("/"));
+    assert!(
+        page.contains("lua/main.lua:2: instruction budget exceeded"),
+        "{page}"
+    );
+}

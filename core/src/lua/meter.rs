@@ -124,14 +124,26 @@ unsafe extern "C-unwind" fn counted(state: *mut ffi::lua_State, debug: *mut ffi:
     if meter.budget.charge_instructions(CHECK_EVERY as u64) {
         return;
     }
-    // The message is written into a buffer on this frame: `lua_error` unwinds past it, so it
-    // must own nothing that needs dropping.
+    // SAFETY: `debug` is the activation record Lua handed the hook.
+    unsafe { raise(state, meter, debug) }
+}
+
+/// Raises the budget's error in `state`, at the running line when `debug` describes it (a
+/// hook's record); from a C function Lua adds the caller's line itself.
+///
+/// # Safety
+/// The error unwinds past the caller's frame, which must own nothing that needs dropping;
+/// the message is written into a buffer on this frame for that reason.
+unsafe fn raise(state: *mut ffi::lua_State, meter: &Meter, debug: *mut ffi::lua_Debug) -> ! {
     let mut buffer = [0u8; 256];
     let length = {
         let mut out = &mut buffer[..];
-        // SAFETY: `debug` is the activation record Lua handed the hook.
+        // SAFETY: `debug` is null or the record Lua handed the hook.
         unsafe {
-            if ffi::lua_getinfo(state, c"Sl".as_ptr(), debug) != 0 && (*debug).currentline > 0 {
+            if !debug.is_null()
+                && ffi::lua_getinfo(state, c"Sl".as_ptr(), debug) != 0
+                && (*debug).currentline > 0
+            {
                 let source = CStr::from_ptr((*debug).short_src.as_ptr()).to_string_lossy();
                 let _ = write!(out, "{source}:{}: ", (*debug).currentline);
             }
@@ -139,10 +151,47 @@ unsafe extern "C-unwind" fn counted(state: *mut ffi::lua_State, debug: *mut ffi:
         let _ = write!(out, "{}", meter.budget.message());
         256 - out.len()
     };
-    // SAFETY: pushing a string and raising it is what a hook may do; the error unwinds to the
-    // protected call that runs this code.
+    // SAFETY: pushing a string and raising it is what a hook or a C function may do; the
+    // error unwinds to the protected call that runs this code.
     unsafe {
+        if debug.is_null() {
+            // Where the C function was called from, as `luaL_error` says it.
+            ffi::luaL_where(state, 1);
+        }
         ffi::lua_pushlstring(state, buffer.as_ptr().cast(), length);
-        ffi::lua_error(state);
+        if debug.is_null() {
+            ffi::lua_concat(state, 2);
+        }
+        ffi::lua_error(state)
     }
+}
+
+/// Charges `units` of work a C function is about to do to the budget of the VM running
+/// `state`, raising the budget's error there once it is spent.
+///
+/// # Safety
+/// `state` must be running a C function of a VM this module may meter, with no Rust value
+/// needing a drop above it on the native stack: the error unwinds past it.
+pub(crate) unsafe fn charge_or_raise(state: *mut ffi::lua_State, units: f64) {
+    let mut ud = ptr::null_mut();
+    // SAFETY: as in `counted`.
+    let meter = unsafe {
+        if !ptr::fn_addr_eq(
+            ffi::lua_getallocf(state, &mut ud),
+            metered as ffi::lua_Alloc,
+        ) {
+            return;
+        }
+        &*(ud as *const Meter)
+    };
+    let units = if units.is_nan() {
+        0
+    } else {
+        units.min(u64::MAX as f64) as u64
+    };
+    if meter.budget.charge(units).is_ok() {
+        return;
+    }
+    // SAFETY: as in `counted`: the message lives on this frame, which owns nothing to drop.
+    unsafe { raise(state, meter, ptr::null_mut()) }
 }

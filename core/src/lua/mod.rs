@@ -2,6 +2,8 @@
 //! timers. One per session; VMs share nothing.
 
 mod budget;
+#[allow(unsafe_code)] // C closures over the standard library's C functions; see charged.rs
+mod charged;
 mod chunks;
 mod convert;
 mod evaluate;
@@ -162,6 +164,7 @@ impl LuaBackend {
         modules_api::add_primitives(&lua, &primitives)?;
         prototypes::add_primitives(&lua, &primitives)?;
         versions_api::add_primitives(&lua, &primitives)?;
+        charged::install(&lua)?;
         primitives.raw_set("loaded", package_loaded)?;
         primitives.raw_set("empty", empty)?;
         lua.set_app_data(host);

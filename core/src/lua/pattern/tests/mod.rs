@@ -134,6 +134,7 @@ pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>, Metered)> 
         host.raw_set(name, unused.clone())?;
     }
     add_primitives(&lua, &host, &budget, MEMORY)?;
+    crate::lua::charged::install(&lua)?;
     lua.load(crate::lua::SANDBOX)
         .set_name("=lunette-sandbox")
         .call::<()>(host)?;
