@@ -121,10 +121,23 @@ impl Core {
     /// One inbound text message of an upgraded connection (PROTOCOL §3.2): its messages run
     /// in order, then an update cycle; replies go out through [`Core::poll_output`].
     pub fn handle_ws_text(&mut self, now: Instant, conn: ConnId, text: &str) -> Result<(), Misuse> {
+        self.handle_ws_texts(now, conn, &[text])
+    }
+
+    /// Several inbound text messages of one connection that the transport already holds, in
+    /// the order they arrived: each runs as [`Core::handle_ws_text`] would run it, then one
+    /// update cycle and one flush serve them all (PROTOCOL §4.5), so a burst costs one frame
+    /// out instead of one per message.
+    pub fn handle_ws_texts(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        texts: &[&str],
+    ) -> Result<(), Misuse> {
         self.advance(now)?;
         let sid = self.connection_session(conn)?;
         let (mut cx, sessions, _) = self.step_context();
-        sessions.handle_frame(&sid, conn, text, &mut cx);
+        sessions.handle_frames(&sid, conn, texts, &mut cx);
         Ok(())
     }
 
@@ -150,7 +163,7 @@ impl Core {
     /// Lua module re-runs its new text with `session.reloading` true (§7.6); a failure is
     /// logged with file and line and shown in the page through variable 1's `reloadError`
     /// property (see `session/reload.rs`). Then each affected session runs an update cycle
-    /// and its replies leave within 10 ms. Without `hotload` the changes are ignored (and
+    /// and its replies leave at the end of the step. Without `hotload` the changes are ignored (and
     /// logged).
     pub fn handle_site_changes(
         &mut self,

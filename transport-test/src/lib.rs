@@ -176,6 +176,17 @@ impl Harness {
     }
 
     /// Sends one text message on a connection.
+    /// The browser sent these frames, which the transport hands in together.
+    pub fn send_all(&mut self, conn: ConnId, texts: &[&str]) {
+        for text in texts {
+            self.record(format!("{} {conn} <- {text}", self.stamp()));
+        }
+        if let Err(misuse) = self.core.handle_ws_texts(self.now, conn, texts) {
+            panic!("harness misused core: {misuse}");
+        }
+        self.drain();
+    }
+
     pub fn send(&mut self, conn: ConnId, text: &str) {
         self.record(format!("{} {conn} <- {text}", self.stamp()));
         if let Err(misuse) = self.core.handle_ws_text(self.now, conn, text) {

@@ -399,14 +399,13 @@ fn a_property_change_reverted_before_the_flush_sends_nothing() {
     h.send(first, &batch(&[set_properties(1, json!({"a": "1"}))]));
     h.advance(FLUSH);
     assert_eq!(one_frame(&mut h, second).len(), 1);
+    // Undone within the step, before its flush.
     h.send(
         first,
-        &batch(&[set_properties(1, json!({"a": "2", "b": "x"}))]),
-    );
-    h.advance(ms(5));
-    h.send(
-        first,
-        &batch(&[set_properties(1, json!({"a": "1", "b": ""}))]),
+        &batch(&[
+            set_properties(1, json!({"a": "2", "b": "x"})),
+            set_properties(1, json!({"a": "1", "b": ""})),
+        ]),
     );
     h.advance(ms(100));
     assert!(h.frames(second).is_empty());
@@ -416,9 +415,7 @@ fn a_property_change_reverted_before_the_flush_sends_nothing() {
 #[test]
 fn a_value_change_reverted_before_the_flush_sends_nothing() {
     let (mut h, _sid, tab) = counter();
-    h.send(tab, &bump());
-    h.advance(ms(5));
-    h.send(tab, &batch(&[write(4, json!(null))]));
+    h.send(tab, &batch(&[write(3, json!(null)), write(4, json!(null))]));
     h.advance(ms(100));
     assert!(h.frames(tab).is_empty());
 }
@@ -452,53 +449,49 @@ fn a_user_event_also_sends_what_was_pending_on_every_connection() {
 }
 
 #[test]
-fn replies_leave_exactly_10ms_after_the_first_pending_item_however_many_follow() {
+fn every_step_flushes_what_it_left_pending_user_event_or_not() {
+    // §4.5 step 2 (revised 2026-12): no reply waits for a timer.
     let (mut h, _sid, tab) = counter();
-    for _ in 0..3 {
+    for count in 2..=4 {
         h.send(tab, &bump());
-        h.advance(ms(3));
+        assert_eq!(
+            h.frames(tab),
+            [format!(
+                r#"{{"type":"update","data":{{"varId":2,"value":{count}}}}}"#
+            )],
+            "answered at the end of its own step, with no clock advance"
+        );
     }
-    h.send(tab, &bump());
-    assert!(h.frames(tab).is_empty(), "9 ms after the first");
-    h.advance(ms(1) - std::time::Duration::from_micros(1));
-    assert!(h.frames(tab).is_empty());
-    h.advance(std::time::Duration::from_micros(1));
     assert_eq!(
-        h.frames(tab),
-        [r#"{"type":"update","data":{"varId":2,"value":5}}"#]
-    );
-
-    h.advance(ms(2));
-    h.send(tab, &bump());
-    h.advance(ms(9));
-    assert!(
-        h.frames(tab).is_empty(),
-        "a new deadline starts with the next pending item"
-    );
-    h.advance(ms(1));
-    assert_eq!(
-        h.frames(tab),
-        [r#"{"type":"update","data":{"varId":2,"value":6}}"#]
+        h.core().poll_timeout(),
+        None,
+        "and no flush deadline is armed"
     );
 }
 
 #[test]
-fn a_step_with_nothing_pending_does_not_start_the_flush_clock() {
+fn frames_handed_in_together_are_answered_in_one_frame() {
+    // §4.5: a transport holding several frames of one connection flushes once after the last.
+    let (mut h, _sid, tab) = counter();
+    let (first, second, third) = (bump(), bump(), bump());
+    h.send_all(tab, &[&first, &second, &third]);
+    assert_eq!(
+        h.frames(tab),
+        [r#"{"type":"update","data":{"varId":2,"value":4}}"#]
+    );
+}
+
+#[test]
+fn a_step_with_nothing_pending_sends_no_frame() {
     let (mut h, _sid, tab) = counter();
     h.send(tab, &batch(&[unwatch(77)]));
-    h.advance(ms(5));
-    h.send(tab, &bump());
-    h.advance(ms(9));
-    assert!(
-        h.frames(tab).is_empty(),
-        "10 ms after the first *pending* item"
-    );
-    h.advance(ms(1));
-    assert_eq!(h.frames(tab), [COUNT_2]);
+    assert!(h.frames(tab).is_empty());
+    h.advance(ms(100));
+    assert!(h.frames(tab).is_empty());
 }
 
 #[test]
-fn a_change_made_by_a_timer_leaves_10ms_after_it() {
+fn a_change_made_by_a_timer_leaves_at_the_end_of_its_step() {
     let (mut h, _sid, tab) = open(
         r#"
         app = {type = "App", count = 1}
@@ -510,14 +503,14 @@ fn a_change_made_by_a_timer_leaves_10ms_after_it() {
     h.advance(FLUSH);
     assert_eq!(h.frames(tab).len(), 1);
     let until_timer = ms(1000) - h.elapsed();
-    h.advance(until_timer + ms(9));
+    h.advance(until_timer - std::time::Duration::from_micros(1));
     assert!(h.frames(tab).is_empty());
-    h.advance(ms(1));
+    h.advance(std::time::Duration::from_micros(1));
     assert_eq!(h.frames(tab), [COUNT_2]);
 }
 
 #[test]
-fn a_property_set_by_a_timer_leaves_10ms_after_it() {
+fn a_property_set_by_a_timer_leaves_at_the_end_of_its_step() {
     let (mut h, _sid, tab) = open(
         r#"
         app = {type = "App"}
@@ -526,9 +519,9 @@ fn a_property_set_by_a_timer_leaves_10ms_after_it() {
         "#,
     );
     let until_timer = ms(1000) - h.elapsed();
-    h.advance(until_timer + ms(9));
+    h.advance(until_timer - std::time::Duration::from_micros(1));
     assert!(h.frames(tab).is_empty());
-    h.advance(ms(1));
+    h.advance(std::time::Duration::from_micros(1));
     assert_eq!(
         h.frames(tab),
         [r#"{"type":"update","data":{"varId":1,"value":{"obj":2},"properties":{"ticks":"1"}}}"#]
@@ -731,6 +724,7 @@ fn a_new_path_re_evaluates_the_variable() {
 fn an_access_change_to_r_makes_writes_access_denied() {
     let (mut h, sid, tab) = open(APP);
     h.send(tab, &batch(&[bind(2, 1, "name", "rw")]));
+    assert_eq!(one_frame(&mut h, tab), [value_update(2, json!("Ada"))]);
     h.send(
         tab,
         &batch(&[
@@ -738,11 +732,9 @@ fn an_access_change_to_r_makes_writes_access_denied() {
             write(2, json!("Bob")),
         ]),
     );
-    h.advance(FLUSH);
     let received = one_frame(&mut h, tab);
-    assert_eq!(received[0], value_update(2, json!("Ada")));
     assert_eq!(
-        error_of(&received[1]),
+        error_of(&received[0]),
         ("access-denied".to_owned(), Some(2))
     );
     assert_eq!(h.variables(&sid)[1]["value"], "Ada");

@@ -184,13 +184,11 @@ fn an_update_to_a_forbidden_combination_is_access_denied_and_changes_nothing() {
     h.frames(tab);
     h.send(
         tab,
-        &batch(&[set_properties(2, json!({"access": "w", "viewdef": "X"}))]),
+        &batch(&[
+            set_properties(2, json!({"access": "w", "viewdef": "X"})),
+            set_properties(3, json!({"path": "setName(_)"})),
+        ]),
     );
-    h.send(
-        tab,
-        &batch(&[set_properties(3, json!({"path": "setName(_)"}))]),
-    );
-    h.advance(FLUSH);
     let received = one_frame(&mut h, tab);
     assert_eq!(
         error_of(&received[0]),

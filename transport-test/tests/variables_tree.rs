@@ -62,9 +62,7 @@ fn an_unwatched_variable_still_tells_its_owner_when_destroyed() {
 #[test]
 fn a_variable_destroyed_before_the_flush_gets_only_its_destroy() {
     let (mut h, _sid, tab) = open(APP);
-    h.send(tab, &batch(&[bind(2, 1, "name", "r")]));
-    h.send(tab, &batch(&[destroy(2)]));
-    h.advance(FLUSH);
+    h.send(tab, &batch(&[bind(2, 1, "name", "r"), destroy(2)]));
     assert_eq!(h.frames(tab), [r#"{"type":"destroy","data":{"varId":2}}"#]);
 }
 

@@ -103,42 +103,6 @@ pub(crate) fn outbound(
     out
 }
 
-/// Whether a flush now would send `connection` anything: what sets the flush deadline
-/// (§4.5 step 2, §4.6). Changes nothing.
-pub(crate) fn is_pending(
-    conn: ConnId,
-    connection: &Connection,
-    tracker: &Tracker,
-    viewdefs: &Viewdefs,
-    unflushed: &[VarId],
-) -> bool {
-    if !connection.queue.is_empty() {
-        return true;
-    }
-    let watches_app = tracker
-        .get(APP_VAR)
-        .is_some_and(|app| app.watched_by.contains_key(&conn));
-    if watches_app
-        && viewdefs.iter().any(|(key, template)| {
-            connection.viewdefs.get(key).map(String::as_str) != Some(template)
-        })
-    {
-        return true;
-    }
-    let nothing_sent = Sent::default();
-    unflushed
-        .iter()
-        .filter_map(|id| tracker.get(*id))
-        .any(|variable| {
-            if !variable.watched_by.contains_key(&conn) {
-                return false;
-            }
-            let sent = connection.sent.get(&variable.id).unwrap_or(&nothing_sent);
-            sent.version != variable.version
-                && (variable.error != sent.error || diff(variable, sent).is_some())
-        })
-}
-
 /// What changed for one variable since the connection's record.
 struct Diff {
     wire_id: i64,

@@ -186,13 +186,13 @@ impl SessionManager {
         self.after_step(sid, cx);
     }
 
-    /// One inbound text frame of a connection (§3.2, §4): its messages, an update cycle,
-    /// then a flush now for a user event or within 10 ms otherwise.
-    pub(crate) fn handle_frame(
+    /// Inbound text frames of one connection (§3.2, §4): their messages in order, then one
+    /// update cycle and a flush at the end of the step, user event or not (§4.5).
+    pub(crate) fn handle_frames(
         &mut self,
         sid: &SessionId,
         conn: ConnId,
-        text: &str,
+        texts: &[&str],
         cx: &mut StepContext<'_>,
     ) {
         let Some(session) = self.sessions.get_mut(sid) else {
@@ -200,13 +200,11 @@ impl SessionManager {
         };
         session.last_activity = cx.now;
         session.backend.set_clock(cx.clock(session.created));
-        let user_event = session.run_frame(conn, text, cx.config);
-        session.cycle();
-        if user_event {
-            session.flush(cx.viewdefs, cx.outputs);
-        } else {
-            session.flush_later(cx.now, cx.viewdefs);
+        for text in texts {
+            session.run_frame(conn, text, cx.config);
         }
+        session.cycle();
+        session.flush(cx.viewdefs, cx.outputs);
         self.after_step(sid, cx);
     }
 
@@ -229,7 +227,7 @@ impl SessionManager {
             let ran = session.reload_modules(modules);
             if ran || viewdefs_changed {
                 session.cycle();
-                session.flush_later(cx.now, cx.viewdefs);
+                session.flush(cx.viewdefs, cx.outputs);
             }
             self.after_step(&sid, cx);
         }
@@ -270,9 +268,6 @@ impl SessionManager {
                 session.backend.set_clock(cx.clock(session.created));
                 session.backend.run_due_timers(cx.now);
                 session.cycle();
-                session.flush_later(cx.now, cx.viewdefs);
-            }
-            if session.flush_at.is_some_and(|at| at <= cx.now) {
                 session.flush(cx.viewdefs, cx.outputs);
             }
             self.after_step(&sid, cx);
@@ -291,14 +286,10 @@ impl SessionManager {
         let measured = session.memory();
         self.memory = self.memory - session.measured + measured;
         session.measured = measured;
-        let next = [
-            session.backend.next_timer(),
-            expiry(session, cx.config),
-            session.flush_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+        let next = [session.backend.next_timer(), expiry(session, cx.config)]
+            .into_iter()
+            .flatten()
+            .min();
         if let Some(old) = session.wake.take() {
             self.wakeups.remove(&(old, *sid));
         }

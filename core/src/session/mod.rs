@@ -8,7 +8,7 @@ mod messages;
 mod reload;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::ids::ConnId;
 use crate::lua::LuaBackend;
@@ -18,10 +18,6 @@ use crate::viewdefs::Viewdefs;
 
 pub(crate) use connection::Connection;
 pub(crate) use manager::SessionManager;
-
-/// Replies that are not answers to a user event wait this long, so that a burst of changes
-/// leaves as one frame (§4.6).
-const FLUSH_DELAY: Duration = Duration::from_millis(10);
 
 pub(crate) struct Session {
     pub(crate) backend: LuaBackend,
@@ -33,8 +29,6 @@ pub(crate) struct Session {
     pub(crate) connections: BTreeMap<ConnId, Connection>,
     pub(crate) ever_connected: bool,
     last_connection_number: u32,
-    /// When pending replies must leave: 10 ms after the first pending item (§4.6).
-    flush_at: Option<Instant>,
     /// Hot-reload failures still standing, by module name (see `reload.rs`).
     reload_errors: BTreeMap<String, String>,
     /// What it held at the end of its last step, in bytes (see [`Session::memory`]).
@@ -52,7 +46,6 @@ impl Session {
             ever_connected: false,
             last_connection_number: 0,
             measured: 0,
-            flush_at: None,
             reload_errors: BTreeMap::new(),
         }
     }
@@ -82,14 +75,11 @@ impl Session {
     }
 
     /// Runs one inbound frame's messages in order; failures become `error`s to the sender,
-    /// queued as they arise so that they keep their order with `destroy`s (§4.6).
-    /// Returns whether the frame was a user event.
-    fn run_frame(&mut self, conn: ConnId, text: &str, config: &crate::config::Config) -> bool {
+    /// queued as they arise so that they keep their order with `destroy`s (§4.6). Whether the
+    /// frame was a user event changes nothing: every step flushes (§4.5).
+    fn run_frame(&mut self, conn: ConnId, text: &str, config: &crate::config::Config) {
         match parse_frame(text) {
-            Err(error) => {
-                self.queue_error(conn, error);
-                false
-            }
+            Err(error) => self.queue_error(conn, error),
             Ok(frame) => {
                 for message in &frame.messages {
                     let outcome = parse_message(message).and_then(|m| self.apply(conn, m, config));
@@ -97,7 +87,6 @@ impl Session {
                         self.queue_error(conn, error);
                     }
                 }
-                frame.user_event
             }
         }
     }
@@ -115,27 +104,8 @@ impl Session {
         }
     }
 
-    /// Arms the flush deadline if something is pending and none is armed: the first pending
-    /// item sets it, later ones do not move it (a deadline, not a debounce; §4.5, §4.6).
-    fn flush_later(&mut self, now: Instant, viewdefs: &Viewdefs) {
-        if self.flush_at.is_some() {
-            return;
-        }
-        let connections = &self.connections;
-        let pending = self.backend.with_tracker(|tracker| {
-            let unflushed = tracker.unflushed();
-            connections.iter().any(|(conn, connection)| {
-                flush::is_pending(*conn, connection, tracker, viewdefs, &unflushed)
-            })
-        });
-        if pending {
-            self.flush_at = Some(now + FLUSH_DELAY);
-        }
-    }
-
     /// Sends every connection what it is owed, one frame each (§3.3, §4.6).
     fn flush(&mut self, viewdefs: &Viewdefs, outputs: &mut std::collections::VecDeque<Output>) {
-        self.flush_at = None;
         self.deliver_removals();
         let connections = &mut self.connections;
         self.backend.with_tracker(|tracker| {

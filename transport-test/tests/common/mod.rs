@@ -11,7 +11,9 @@ use lunette_core::{Config, ConnId, Site};
 use lunette_test::{Harness, site_with_main};
 use serde_json::{Value, json};
 
-/// The flush delay of §4.6.
+/// Time a test lets pass after a frame before reading the replies. Replies leave at the end
+/// of the step that made them (§4.5), so nothing depends on it any more; it stands for "a
+/// little later" in the tests written when they waited for a 10 ms flush deadline.
 pub const FLUSH: Duration = Duration::from_millis(10);
 
 pub fn ms(n: u64) -> Duration {
