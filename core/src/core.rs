@@ -13,6 +13,7 @@ use crate::lua::ChunkCache;
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::session::SessionManager;
 use crate::site::Site;
+use crate::stats::{Counters, Stats};
 use crate::viewdefs::Viewdefs;
 
 /// The answer to an HTTP request.
@@ -66,6 +67,9 @@ pub struct Core {
     /// The `now` given to `Core::new`; `Config::epoch` is the wall time at this instant.
     pub(crate) start: Instant,
     pub(crate) now: Instant,
+    pub(crate) counters: Rc<Counters>,
+    /// Set by [`Core::set_draining`]: `GET /` creates no session.
+    pub(crate) draining: bool,
 }
 
 impl fmt::Debug for Core {
@@ -103,6 +107,8 @@ impl Core {
             last_conn: 0,
             start: now,
             now,
+            counters: Rc::default(),
+            draining: false,
         }
     }
 
@@ -136,6 +142,7 @@ impl Core {
     ) -> Result<(), Misuse> {
         self.advance(now)?;
         let sid = self.connection_session(conn)?;
+        Counters::add(&self.counters.frames_received, texts.len() as u64);
         let (mut cx, sessions, _) = self.step_context();
         sessions.handle_frames(&sid, conn, texts, &mut cx);
         Ok(())
@@ -211,6 +218,41 @@ impl Core {
     /// estimate of their trackers' data. `--max-memory` is held against this.
     pub fn sessions_memory(&self) -> usize {
         self.sessions.memory()
+    }
+
+    /// Draining (a node leaving a load balancer's rotation): while on, `GET /` answers `503`
+    /// with `Retry-After` and creates no session, so that a balancer sends new users to
+    /// another node. Everything else is unchanged: existing sessions keep their pages,
+    /// reconnects, frames and timers.
+    pub fn set_draining(&mut self, draining: bool) {
+        self.draining = draining;
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining
+    }
+
+    /// How many WebSocket connections are open.
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// This core's counters and gauges, as data for a transport to expose. Cheap: it walks
+    /// no session.
+    pub fn stats(&self) -> Stats {
+        let counters = &self.counters;
+        Stats {
+            sessions: self.sessions.len(),
+            connections: self.connections.len(),
+            sessions_memory: self.sessions.memory(),
+            draining: self.draining,
+            sessions_created: counters.sessions_created.get(),
+            sessions_expired: counters.sessions_expired.get(),
+            sessions_evicted: counters.sessions_evicted.get(),
+            frames_received: counters.frames_received.get(),
+            lua_errors: counters.lua_errors.get(),
+            budget_exhausted: counters.budget_exhausted.get(),
+        }
     }
 
     fn connection_session(&self, conn: ConnId) -> Result<SessionId, Misuse> {

@@ -77,6 +77,13 @@ impl Core {
                 pages::bad_request("The path is not valid UTF-8."),
             );
         };
+        if path == "/" && self.draining {
+            let mut response = html(StatusCode::SERVICE_UNAVAILABLE, pages::draining());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return response;
+        }
         if path == "/" {
             return self.create_session();
         }
@@ -140,6 +147,7 @@ impl Core {
                 start: self.start,
                 now: self.now,
                 outputs: &mut self.outputs,
+                counters: &self.counters,
             },
             &mut self.sessions,
             self.ids.as_mut(),

@@ -43,6 +43,7 @@ mod pages;
 mod protocol;
 mod session;
 mod site;
+mod stats;
 mod tracker;
 mod viewdefs;
 
@@ -52,3 +53,4 @@ pub use crate::core::{Core, HttpReply, Misuse};
 pub use crate::ids::{ConnId, IdSource, SeededIds, SessionId};
 pub use crate::output::{LogLevel, LogRecord, Output};
 pub use crate::site::{SITE_FOLDERS, Site};
+pub use crate::stats::Stats;

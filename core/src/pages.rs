@@ -52,6 +52,14 @@ pub(crate) fn full() -> String {
     )
 }
 
+/// `GET /` while the server drains: it is leaving, so new sessions are made elsewhere.
+pub(crate) fn draining() -> String {
+    error_page(
+        "Server restarting",
+        "<p>This server is being taken out of service and starts no new sessions. <a href=\"/\">Try again</a> in a few seconds.</p>",
+    )
+}
+
 pub(crate) fn not_found(path: &str) -> String {
     error_page(
         "Not found",

@@ -48,6 +48,11 @@ impl Harness {
         &self.core
     }
 
+    /// For switches a transport flips outside any request, such as [`Core::set_draining`].
+    pub fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
     /// Time since the harness started.
     pub fn elapsed(&self) -> Duration {
         self.now - self.start

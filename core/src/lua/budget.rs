@@ -14,6 +14,7 @@ use mlua::{Lua, MultiValue, Value};
 use crate::alarm::StepAlarm;
 use crate::lua::LuaFailure;
 use crate::lua::meter::BYTES_PER_INSTRUCTION;
+use crate::stats::Counters;
 
 #[derive(Debug)]
 pub(crate) struct Budget {
@@ -26,6 +27,8 @@ pub(crate) struct Budget {
     allocated: Cell<u64>,
     /// Bytes allocated since the budget was spent: raising the budget's error allocates too.
     overdraft: Cell<u64>,
+    /// The core's counters: a call that spent its budget counts in `budget_exhausted`.
+    counters: Rc<Counters>,
 }
 
 thread_local! {
@@ -45,14 +48,20 @@ pub(crate) fn refused_by_budget() -> bool {
 const OVERDRAFT: u64 = 64 * 1024;
 
 impl Budget {
-    pub(crate) fn new(limit: u64, alarm: StepAlarm) -> Rc<Budget> {
+    pub(crate) fn new(limit: u64, alarm: StepAlarm, counters: Rc<Counters>) -> Rc<Budget> {
         Rc::new(Budget {
             limit,
             alarm,
+            counters,
             used: Cell::new(0),
             allocated: Cell::new(0),
             overdraft: Cell::new(0),
         })
+    }
+
+    /// A call into Lua ended in an error that reaches the developer (see `Stats::lua_errors`).
+    pub(crate) fn note_lua_error(&self) {
+        Counters::bump(&self.counters.lua_errors);
     }
 
     /// Counts `instructions` the VM ran; false once the budget is spent.
@@ -115,6 +124,9 @@ impl Budget {
     /// Ends a call: whatever the server allocates in the VM until the next call is not
     /// charged to it. What the call was refused is still reported.
     pub(crate) fn idle(&self) {
+        if self.exceeded() {
+            Counters::bump(&self.counters.budget_exhausted);
+        }
         self.used.set(0);
         self.allocated.set(0);
         self.overdraft.set(0);

@@ -246,6 +246,7 @@ impl LuaBackend {
             };
             Ok((value, json, type_name, wrapper))
         });
+        let budget = &self.budget;
         self.host(|h| {
             let Some(variable) = h.tracker.at_mut(slot, id) else {
                 return false;
@@ -272,6 +273,9 @@ impl LuaBackend {
                     let changed = variable.error.as_ref() != Some(&error);
                     if changed {
                         variable.version += 1;
+                        if error.code == ErrorCode::LuaError {
+                            budget.note_lua_error();
+                        }
                     }
                     variable.error = Some(error);
                     changed
@@ -289,6 +293,12 @@ impl LuaBackend {
     ) -> Result<Option<String>, VarError> {
         let written = self.write_through(id, json);
         self.budget.idle();
+        if written
+            .as_ref()
+            .is_err_and(|error| error.code == ErrorCode::LuaError)
+        {
+            self.budget.note_lua_error();
+        }
         written
     }
 

@@ -41,6 +41,7 @@ use crate::config::Config;
 use crate::ids::SessionId;
 use crate::output::LogLevel;
 use crate::site::Site;
+use crate::stats::Counters;
 use crate::tracker::{APP_VAR, ObjectIds, Tracker};
 
 use budget::Budget;
@@ -104,6 +105,7 @@ impl LuaBackend {
         site: &Site,
         chunks: &ChunkCache,
         clock: StepClock,
+        counters: &Rc<Counters>,
     ) -> Result<Self, StartFailure> {
         let main = site.get("lua/main.lua").ok_or(StartFailure::MissingMain)?;
         let main = chunks
@@ -113,7 +115,7 @@ impl LuaBackend {
             .internal("=lunette-sandbox", SANDBOX)
             .map_err(|failure| StartFailure::Setup(failure.message))?;
         let modules = chunks.module_files();
-        let mut backend = Self::sandboxed(sid, seed, config, &sandbox, modules, clock)
+        let mut backend = Self::sandboxed(sid, seed, config, &sandbox, modules, clock, counters)
             .map_err(|error| StartFailure::Setup(LuaFailure::from_error(&error).message))?;
         backend
             .run_main(&main)
@@ -132,6 +134,7 @@ impl LuaBackend {
         sandbox: &[u8],
         modules: ModuleFiles,
         clock: StepClock,
+        counters: &Rc<Counters>,
     ) -> mlua::Result<Self> {
         let libs = StdLib::TABLE
             | StdLib::STRING
@@ -156,7 +159,7 @@ impl LuaBackend {
             reloading: false,
             version: 0,
         };
-        let budget = Budget::new(config.lua_budget, config.alarm.clone());
+        let budget = Budget::new(config.lua_budget, config.alarm.clone(), Rc::clone(counters));
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
         pattern::add_primitives(&lua, &primitives, &budget, config.lua_memory)?;
         variables_api::add_primitives(&lua, &primitives)?;
@@ -256,6 +259,7 @@ impl LuaBackend {
             let outcome = callback.call::<()>(());
             self.budget.idle();
             if let Err(error) = outcome {
+                self.budget.note_lua_error();
                 let failure = LuaFailure::from_error(&error);
                 self.host(|h| {
                     h.logs.push(

@@ -104,6 +104,7 @@ impl LuaBackend {
     /// Logs a failure of `what` and keeps it in `failures`.
     fn note(&self, failures: &mut Vec<LuaFailure>, what: &str, outcome: mlua::Result<()>) {
         if let Err(error) = outcome {
+            self.budget.note_lua_error();
             let failure = LuaFailure::from_error(&error);
             self.host(|h| {
                 h.logs.push(

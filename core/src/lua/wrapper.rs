@@ -130,6 +130,9 @@ impl LuaBackend {
         self.budget.reset();
         let made = new.call::<Value>((class, argument));
         self.budget.idle();
+        if made.is_err() {
+            self.budget.note_lua_error();
+        }
         match made.map_err(|e| LuaFailure::from_error(&e).message)? {
             Value::Table(made) => Ok(made),
             other => Err(format!("{name}:new returned a {}", other.type_name())),

@@ -13,6 +13,7 @@ use crate::lua::{ChunkCache, LuaBackend, StartFailure, StepClock};
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::session::Session;
 use crate::site::Site;
+use crate::stats::Counters;
 use crate::viewdefs::Viewdefs;
 
 /// What `GET /` led to.
@@ -32,6 +33,7 @@ pub(crate) struct StepContext<'a> {
     pub(crate) start: Instant,
     pub(crate) now: Instant,
     pub(crate) outputs: &'a mut std::collections::VecDeque<Output>,
+    pub(crate) counters: &'a std::rc::Rc<Counters>,
 }
 
 impl StepContext<'_> {
@@ -104,6 +106,7 @@ impl SessionManager {
                 return Created::Full;
             };
             self.destroy(&oldest);
+            Counters::bump(&cx.counters.sessions_evicted);
             cx.log(
                 LogLevel::Info,
                 oldest,
@@ -116,6 +119,7 @@ impl SessionManager {
                     return Created::Full;
                 };
                 self.destroy(&oldest);
+                Counters::bump(&cx.counters.sessions_evicted);
                 cx.log(
                     LogLevel::Info,
                     oldest,
@@ -131,11 +135,19 @@ impl SessionManager {
         };
         let mut seed = [0; 16];
         ids.fill(&mut seed);
-        let started = LuaBackend::start(sid, seed, cx.config, cx.site, cx.chunks, cx.clock(cx.now));
+        let clock = cx.clock(cx.now);
+        let started =
+            LuaBackend::start(sid, seed, cx.config, cx.site, cx.chunks, clock, cx.counters);
         let backend = match started {
             Ok(backend) => backend,
-            Err(failure) => return Created::Failed(failure),
+            Err(failure) => {
+                if matches!(failure, StartFailure::Lua(_)) {
+                    Counters::bump(&cx.counters.lua_errors);
+                }
+                return Created::Failed(failure);
+            }
         };
+        Counters::bump(&cx.counters.sessions_created);
         self.sessions.insert(sid, Session::new(backend, cx.now));
         self.idle.insert((false, cx.now, sid));
         self.after_step(&sid, cx);
@@ -249,6 +261,7 @@ impl SessionManager {
             let expired = self.sessions.get(&sid).and_then(|s| expiry(s, cx.config));
             if expired.is_some_and(|at| at <= cx.now) {
                 self.destroy(&sid);
+                Counters::bump(&cx.counters.sessions_expired);
                 cx.log(LogLevel::Debug, sid, "session expired".into());
             }
         }
