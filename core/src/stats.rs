@@ -31,10 +31,11 @@ pub struct Stats {
     pub budget_exhausted: u64,
 }
 
-impl Stats {
-    /// The sum of two cores' snapshots (`draining` if either is).
-    #[must_use]
-    pub fn add(self, other: Stats) -> Stats {
+/// The sum of two cores' snapshots (`draining` if either is).
+impl std::ops::Add for Stats {
+    type Output = Stats;
+
+    fn add(self, other: Stats) -> Stats {
         Stats {
             sessions: self.sessions + other.sessions,
             connections: self.connections + other.connections,

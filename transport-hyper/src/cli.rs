@@ -101,6 +101,24 @@ pub struct Cli {
     /// [default: the number of available CPUs]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub shards: Option<u16>,
+
+    /// Serve the operator endpoints /healthz and /metrics on this address alone (e.g.
+    /// 127.0.0.1:9100) instead of on the main port [default: on the main port]
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "no_ops_endpoints")]
+    pub ops_addr: Option<String>,
+
+    /// Serve neither /healthz nor /metrics (those paths then reach the site like any other)
+    #[arg(long)]
+    pub no_ops_endpoints: bool,
+
+    /// On SIGTERM the server drains: /healthz and GET / answer 503 while open sessions are
+    /// still served, and it exits once no connection has been open for this long
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_span)]
+    pub drain_grace: Duration,
+
+    /// A drain ends after this long even with connections still open (they are dropped)
+    #[arg(long, value_name = "DUR", default_value = "10m", value_parser = parse_span)]
+    pub drain_timeout: Duration,
 }
 
 impl Cli {
@@ -163,6 +181,11 @@ pub struct Expiry(pub Option<Duration>);
 pub fn parse_expiry(text: &str) -> Result<Expiry, String> {
     let duration = parse_duration(text)?;
     Ok(Expiry((!duration.is_zero()).then_some(duration)))
+}
+
+/// A duration flag where 0 means no time at all (not "never").
+pub fn parse_span(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -356,6 +379,29 @@ mod tests {
         assert!(Cli::parse_from(["lunette"]).config().debug_pages);
         let cli = Cli::parse_from(["lunette", "--no-debug-pages"]);
         assert!(!cli.config().debug_pages);
+    }
+
+    #[test]
+    fn ops_and_drain_flags() {
+        let cli = Cli::parse_from(["lunette"]);
+        assert_eq!(cli.ops_addr, None);
+        assert!(!cli.no_ops_endpoints);
+        assert_eq!(cli.drain_grace, Duration::from_secs(5));
+        assert_eq!(cli.drain_timeout, Duration::from_secs(600));
+        let cli = Cli::parse_from([
+            "lunette",
+            "--ops-addr",
+            "127.0.0.1:9100",
+            "--drain-grace",
+            "200ms",
+            "--drain-timeout",
+            "0",
+        ]);
+        assert_eq!(cli.ops_addr.as_deref(), Some("127.0.0.1:9100"));
+        assert_eq!(cli.drain_grace, Duration::from_millis(200));
+        assert_eq!(cli.drain_timeout, Duration::ZERO);
+        let both = ["lunette", "--ops-addr", "127.0.0.1:1", "--no-ops-endpoints"];
+        assert!(Cli::try_parse_from(both).is_err());
     }
 
     #[test]

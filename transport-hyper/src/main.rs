@@ -1,6 +1,8 @@
 //! `lunette`: reads the flags and the site, starts the shards (each serving HTTP and
 //! WebSockets), stops them on a signal.
 //!
+//! SIGTERM drains first (see [`drain`]); SIGINT, or a second SIGTERM, stops at once.
+//!
 //! Exit codes: 0 after a SIGINT/SIGTERM stop, 1 when the server cannot start (busy port, no
 //! OS randomness, no threads), 2 for bad flags or an unreadable site.
 
@@ -9,6 +11,7 @@ mod cli;
 mod hotload;
 mod ids;
 mod inbox;
+mod ops;
 mod route;
 mod server;
 mod service;
@@ -24,6 +27,8 @@ mod ws_conns;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use lunette_core::{Config, Site};
@@ -31,6 +36,8 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
 use crate::cli::Cli;
+use crate::ops::Ops;
+use crate::shard::OpsLink;
 use crate::shards::Shards;
 use crate::signals::StopSignals;
 
@@ -76,6 +83,20 @@ async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
         Err(error) => return fail(1, &format!("cannot install signal handlers: {error}")),
     };
     let shard_count = cli.shard_count();
+    let ops = Ops::new(shard_count);
+    if let Some(ops_addr) = &cli.ops_addr {
+        match bind_ops(ops_addr) {
+            Ok(listener) => {
+                tracing::info!("serving /healthz and /metrics at {ops_addr}");
+                tokio::spawn(ops::serve(listener, Arc::clone(&ops)));
+            }
+            Err(message) => return fail(1, &message),
+        }
+    }
+    let ops_link = OpsLink {
+        ops: Arc::clone(&ops),
+        on_main_port: !cli.no_ops_endpoints && cli.ops_addr.is_none(),
+    };
     let sockets = shard::Sockets {
         config: websocket::config(cli.max_frame_bytes),
         max_outbound: cli.max_outbound_bytes,
@@ -93,6 +114,7 @@ async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
         sockets,
         &site,
         &listener,
+        &ops_link,
     ) {
         Ok(shards) => shards,
         Err(error) => return fail(1, &format!("cannot start the shards: {error}")),
@@ -130,11 +152,89 @@ async fn run(cli: &Cli, site: Site, root: Option<PathBuf>) -> ExitCode {
     ));
     tracing::info!(shards = shard_count, "listening on {addr}");
     let signal = signals.recv().await;
-    tracing::info!("{signal}: stopping");
+    if signal == "SIGTERM" {
+        drain(&mut signals, &ops, cli.drain_grace, cli.drain_timeout).await;
+    } else {
+        tracing::info!("{signal}: stopping");
+    }
     drop(watcher);
     shards.stop();
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// How often a drain looks at the shards' published connection counts.
+const DRAIN_POLL: Duration = Duration::from_millis(50);
+const DRAIN_REPORT: Duration = Duration::from_secs(60);
+
+/// After a first SIGTERM: `/healthz` and `GET /` answer 503 so the balancer sends new users
+/// elsewhere, while sessions with open connections keep being served. Returns once no
+/// connection has been open for `grace`, when `timeout` has passed, or on a second signal.
+async fn drain(signals: &mut StopSignals, ops: &Ops, grace: Duration, timeout: Duration) {
+    ops.start_draining();
+    let start = Instant::now();
+    let total = ops.total();
+    tracing::info!(
+        sessions = total.sessions,
+        connections = total.connections,
+        "SIGTERM: draining (a second SIGTERM or SIGINT stops at once); exiting once no \
+         connection has been open for {grace:?}, or after {timeout:?}"
+    );
+    let mut idle_since = None;
+    let mut next_report = start + DRAIN_REPORT;
+    loop {
+        tokio::select! {
+            signal = signals.recv() => {
+                tracing::info!("{signal} while draining: stopping at once");
+                return;
+            }
+            () = tokio::time::sleep(DRAIN_POLL) => {}
+        }
+        let now = Instant::now();
+        let total = ops.total();
+        if total.connections > 0 {
+            idle_since = None;
+        } else if idle_since.is_none() {
+            idle_since = Some(now);
+        }
+        if idle_since.is_some_and(|since| now.duration_since(since) >= grace) {
+            tracing::info!(
+                sessions = total.sessions,
+                "drained in {:?}: no connection open for {grace:?}; stopping",
+                start.elapsed()
+            );
+            return;
+        }
+        if now.duration_since(start) >= timeout {
+            tracing::warn!(
+                sessions = total.sessions,
+                connections = total.connections,
+                "--drain-timeout ({timeout:?}) reached: stopping and dropping {} sessions",
+                total.sessions
+            );
+            return;
+        }
+        if now >= next_report {
+            next_report += DRAIN_REPORT;
+            tracing::info!(
+                sessions = total.sessions,
+                connections = total.connections,
+                "draining: {} sessions remain, {} connections open",
+                total.sessions,
+                total.connections
+            );
+        }
+    }
+}
+
+/// The `--ops-addr` listener; the error is the one-line message for stderr.
+fn bind_ops(addr: &str) -> Result<tokio::net::TcpListener, String> {
+    std::net::TcpListener::bind(addr)
+        .and_then(|listener| {
+            listener.set_nonblocking(true)?;
+            tokio::net::TcpListener::from_std(listener)
+        })
+        .map_err(|error| format!("cannot listen on --ops-addr {addr}: {error}"))
 }
 
 /// The startup line on stdout, flushed at once: scripts and tests wait for it.

@@ -19,6 +19,9 @@ use crate::websocket::{self, Link};
 pub const MAX_BODY: usize = 64 * 1024;
 
 pub async fn answer(shard: &Rc<Shard>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    if let Some(response) = shard.ops_answer(request.method(), request.uri().path()) {
+        return response.map(Full::new);
+    }
     let (mut parts, body) = request.into_parts();
     // Kept on this thread, which holds the connection, even when another shard answers.
     let upgrade = parts.extensions.remove::<OnUpgrade>();

@@ -18,6 +18,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::inbox;
+use crate::ops::Ops;
 use crate::route;
 use crate::shards::Changes;
 use crate::tasks::Tasks;
@@ -66,6 +67,18 @@ pub struct Shard {
     max_inbound: usize,
     /// Raises the core's alarm when a step runs past `--step-timeout`.
     steps: Arc<StepWatch>,
+    /// Where this shard publishes its stats after each step, and learns of a drain.
+    ops: Arc<Ops>,
+    /// Whether `/healthz` and `/metrics` are answered on this shard's connections.
+    ops_here: bool,
+}
+
+/// A shard's part in the node's operations (see [`crate::ops`]).
+#[derive(Debug, Clone)]
+pub struct OpsLink {
+    pub ops: Arc<Ops>,
+    /// `/healthz` and `/metrics` are served on the main port.
+    pub on_main_port: bool,
 }
 
 /// How a shard frames and buffers its WebSockets.
@@ -87,6 +100,7 @@ impl Shard {
         stopping: watch::Receiver<bool>,
         sockets: Sockets,
         steps: Arc<StepWatch>,
+        ops: OpsLink,
     ) -> Self {
         Self {
             index,
@@ -101,6 +115,8 @@ impl Shard {
             websocket: sockets.config,
             max_inbound: sockets.max_inbound,
             steps,
+            ops: ops.ops,
+            ops_here: ops.on_main_port,
         }
     }
 
@@ -110,6 +126,14 @@ impl Shard {
 
     pub fn stopping(&self) -> watch::Receiver<bool> {
         self.stopping.clone()
+    }
+
+    /// The answer to `/healthz` or `/metrics` when this port serves them; no core is asked.
+    pub fn ops_answer(&self, method: &http::Method, path: &str) -> Option<Response<Bytes>> {
+        if !self.ops_here {
+            return None;
+        }
+        self.ops.answer(method, path)
     }
 
     pub fn websocket_config(&self) -> WebSocketConfig {
@@ -221,10 +245,14 @@ impl Shard {
     ) -> Option<T> {
         let now = Instant::now();
         let mut core = self.core.borrow_mut();
+        if self.ops.is_draining() && !core.is_draining() {
+            core.set_draining(true);
+        }
         self.steps.begin();
         let result = self.guarded(what, || input(&mut core, now));
         self.drain(&mut core, now);
         self.steps.end();
+        self.ops.publish(self.index, core.stats(), now.elapsed());
         let next = core.poll_timeout();
         if next.is_some_and(|next| self.armed.get().is_none_or(|armed| next < armed)) {
             self.rearm.notify_one();

@@ -19,7 +19,7 @@ use tokio::task::{LocalSet, spawn_local};
 use crate::balance;
 use crate::ids::OsIds;
 use crate::server::{self, Incoming};
-use crate::shard::{Job, Shard, Sockets};
+use crate::shard::{Job, OpsLink, Shard, Sockets};
 use crate::watchdog::{self, StepWatch};
 
 /// Requests a shard may hold in its queue of forwarded ones before senders wait.
@@ -61,6 +61,7 @@ impl Shards {
         sockets: Sockets,
         site: &Site,
         listener: &std::net::TcpListener,
+        ops: &OpsLink,
     ) -> io::Result<Self> {
         let count = count.max(1);
         let (stop, stopping) = watch::channel(false);
@@ -97,6 +98,7 @@ impl Shards {
             let site = site.clone();
             let queues = queues.clone();
             let stopping = stopping.clone();
+            let ops = ops.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("lunette-shard-{index}"))
                 .spawn(move || {
@@ -105,6 +107,7 @@ impl Shards {
                         jobs,
                         changes,
                         steps,
+                        ops,
                     };
                     let shard = run(config, sockets, site, inputs, queues, stopping);
                     LocalSet::new().block_on(&runtime, shard);
@@ -141,6 +144,7 @@ struct Inputs {
     jobs: mpsc::Receiver<Job>,
     changes: mpsc::UnboundedReceiver<Changes>,
     steps: Arc<StepWatch>,
+    ops: OpsLink,
 }
 
 /// A shard's life: serve until told to stop, then keep answering forwarded requests until
@@ -158,11 +162,14 @@ async fn run(
         jobs,
         changes,
         steps,
+        ops,
     } = inputs;
     let index = config.shard;
     config.epoch = SystemTime::now();
     let core = Core::new(config, site, Box::<OsIds>::default(), Instant::now());
-    let shard = Rc::new(Shard::new(index, core, queues, stopping, sockets, steps));
+    let shard = Rc::new(Shard::new(
+        index, core, queues, stopping, sockets, steps, ops,
+    ));
     let timers = Rc::clone(&shard);
     spawn_local(async move { timers.run_timers().await });
     let reloads = Rc::clone(&shard);
