@@ -1,4 +1,5 @@
-//! SIGTERM and SIGINT: stop accepting, finish what is in flight, exit 0.
+//! SIGTERM and SIGINT: stop accepting, finish what is in flight, exit 0. SIGTERM drains first
+//! (see balancer.rs); `--drain-timeout 0` makes its drain end at once, which these tests use.
 
 mod common;
 
@@ -9,9 +10,12 @@ use std::time::{Duration, Instant};
 
 use common::{Server, read_reply};
 
+/// A SIGTERM whose drain ends at once.
+const IMMEDIATE: [&str; 2] = ["--drain-timeout", "0"];
+
 #[test]
 fn sigterm_exits_0() {
-    let mut server = Server::start(&[]);
+    let mut server = Server::start(&IMMEDIATE);
     assert_eq!(server.get("/").status, 302);
     server.signal("TERM");
     assert_eq!(server.wait().code(), Some(0));
@@ -26,7 +30,7 @@ fn sigint_exits_0() {
 
 #[test]
 fn an_idle_keep_alive_connection_does_not_hold_up_the_stop() {
-    let mut server = Server::start(&[]);
+    let mut server = Server::start(&IMMEDIATE);
     let mut idle = server.connect();
     write!(idle, "GET / HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).expect("write");
     assert_eq!(read_reply(&mut idle).status, 302);
@@ -42,7 +46,7 @@ fn an_idle_keep_alive_connection_does_not_hold_up_the_stop() {
 
 #[test]
 fn a_request_in_flight_is_answered_before_the_exit() {
-    let mut server = Server::start(&[]);
+    let mut server = Server::start(&IMMEDIATE);
     let mut stream = server.connect();
     write!(
         stream,
