@@ -152,7 +152,12 @@ mod tests {
         let tag_of = |text: &[u8]| entity_tag(content_hash(text));
         for file in &BUILTINS {
             let (text, served) = builtin(file.path).expect("listed files are served");
-            assert_eq!(served, tag_of(text.as_bytes()), "{}: a tag of what is served", file.path);
+            assert_eq!(
+                served,
+                tag_of(text.as_bytes()),
+                "{}: a tag of what is served",
+                file.path
+            );
             let bytes = text.as_bytes();
             for at in [0, bytes.len() / 2, bytes.len() - 1] {
                 let mut edited = bytes.to_vec();

@@ -66,7 +66,10 @@ struct Locked {
 }
 
 fn quoted(text: &str) -> Option<&str> {
-    text.trim().trim_end_matches(',').strip_prefix('"')?.strip_suffix('"')
+    text.trim()
+        .trim_end_matches(',')
+        .strip_prefix('"')?
+        .strip_suffix('"')
 }
 
 fn parse_lock(lock: &str) -> Vec<Locked> {
@@ -116,7 +119,12 @@ fn tree(packages: &[Locked], roots: &[String]) -> BTreeMap<String, Vec<String>> 
     let mut reached: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut queue: VecDeque<(usize, Vec<String>)> = roots
         .iter()
-        .map(|reference| (resolve(packages, reference), vec!["lunette-core".to_owned()]))
+        .map(|reference| {
+            (
+                resolve(packages, reference),
+                vec!["lunette-core".to_owned()],
+            )
+        })
         .collect();
     while let Some((index, mut chain)) = queue.pop_front() {
         if reached.contains_key(&index) {
@@ -138,7 +146,13 @@ fn tree(packages: &[Locked], roots: &[String]) -> BTreeMap<String, Vec<String>> 
 /// (`"normal"`, `"dev"`, `"build"`), over every target.
 fn declared_dependencies() -> BTreeMap<String, BTreeSet<String>> {
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .arg("--manifest-path")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .output()
@@ -177,7 +191,9 @@ fn library_tree() -> BTreeMap<String, Vec<String>> {
         .iter()
         .filter(|reference| {
             let name = reference.split(' ').next().unwrap_or_default();
-            declared.get(name).is_some_and(|kinds| kinds.contains("normal"))
+            declared
+                .get(name)
+                .is_some_and(|kinds| kinds.contains("normal"))
         })
         .cloned()
         .collect();

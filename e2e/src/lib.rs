@@ -411,9 +411,7 @@ impl Browser {
         self.client
             .execute(script, vec![json!(css)])
             .await
-            .unwrap_or_else(|error| {
-                panic!("looking for {css:?} in the page failed: {error}")
-            })
+            .unwrap_or_else(|error| panic!("looking for {css:?} in the page failed: {error}"))
     }
 
     /// What the page shows now of the first element matching `css`, if any.

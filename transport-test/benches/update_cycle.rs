@@ -95,21 +95,27 @@ fn main() {
         let name = format!("item 1 #{round}");
         assert_eq!(
             sent,
-            [format!(r#"{{"type":"update","data":{{"varId":2,"value":"{name}"}}}}"#)]
+            [format!(
+                r#"{{"type":"update","data":{{"varId":2,"value":"{name}"}}}}"#
+            )]
         );
         changed.push(took);
         now += Duration::from_millis(20);
         let (took, sent) = send(&mut core, now, conn, &create);
         assert_eq!(
             sent,
-            [format!(r#"{{"type":"update","data":{{"varId":{bound},"value":"{name}"}}}}"#)]
+            [format!(
+                r#"{{"type":"update","data":{{"varId":{bound},"value":"{name}"}}}}"#
+            )]
         );
         created.push(took);
         now += Duration::from_millis(20);
         let (_, sent) = send(&mut core, now, conn, &destroy);
         assert_eq!(
             sent,
-            [format!(r#"{{"type":"destroy","data":{{"varId":{bound}}}}}"#)]
+            [format!(
+                r#"{{"type":"destroy","data":{{"varId":{bound}}}}}"#
+            )]
         );
     }
     // Medians: on a shared machine a few cycles land on a busy core, which a mean would smear

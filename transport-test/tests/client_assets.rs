@@ -198,7 +198,11 @@ fn a_changed_file_gets_a_new_tag_and_the_old_tag_gets_the_new_text() {
             .0
             .change_files(&[("html/lunette/client.js", Some(text))]);
         let response = browser.get_if_none_match("/lunette/client.js", &kept);
-        assert_eq!(response.status(), 200, "{text}: the kept tag {kept} is stale");
+        assert_eq!(
+            response.status(),
+            200,
+            "{text}: the kept tag {kept} is stale"
+        );
         assert_eq!(body_text(&response), text);
         let tag = header(&response, "etag").to_owned();
         assert!(is_strong_etag(&tag) && tag != kept, "{tag} after {kept}");
@@ -211,9 +215,7 @@ fn a_changed_file_gets_a_new_tag_and_the_old_tag_gets_the_new_text() {
         kept = tag;
     }
     // The site file goes: the built-in client is back, with the tag it always had.
-    browser
-        .0
-        .change_files(&[("html/lunette/client.js", None)]);
+    browser.0.change_files(&[("html/lunette/client.js", None)]);
     let response = browser.get_if_none_match("/lunette/client.js", &kept);
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "etag"), builtin_tag);

@@ -46,7 +46,9 @@ fn seed_sequence() -> &'static [String] {
     SEQUENCE.get_or_init(|| {
         let mut h = Harness::new(site_with_main(SEQUENCE_APP), Config::default(), 1);
         let sid = h.create_session();
-        let draws = h.app_property(&sid, "draws").expect("the sequence is reported");
+        let draws = h
+            .app_property(&sid, "draws")
+            .expect("the sequence is reported");
         let draws: Vec<String> = draws.split(',').map(str::to_owned).collect();
         assert_eq!(draws.len(), DRAWS);
         draws

@@ -54,7 +54,11 @@ fn updates_after(h: &mut Harness, tab: ConnId) -> Vec<(i64, serde_json::Value)> 
             if var_id != 1 {
                 return (var_id, m["data"]["value"].clone());
             }
-            assert_eq!(m["data"]["value"], json!({"obj": 2}), "the app object stays: {m}");
+            assert_eq!(
+                m["data"]["value"],
+                json!({"obj": 2}),
+                "the app object stays: {m}"
+            );
             let properties = m["data"]["properties"].as_object().expect("properties");
             assert_eq!(
                 properties.keys().collect::<Vec<_>>(),

@@ -355,7 +355,10 @@ fn math_randomseed_reseeds_only_its_own_session() {
     let draws_of_mine = |other_reseeds: bool| {
         let (mut h, mine) = start(DRAW_AND_RESEED);
         let other = h.create_session();
-        let (my_tab, other_tab) = (tab_with_actions(&mut h, &mine), tab_with_actions(&mut h, &other));
+        let (my_tab, other_tab) = (
+            tab_with_actions(&mut h, &mine),
+            tab_with_actions(&mut h, &other),
+        );
         for _ in 0..3 {
             click(&mut h, my_tab, DRAW);
             if other_reseeds {
@@ -369,7 +372,10 @@ fn math_randomseed_reseeds_only_its_own_session() {
         click(&mut h, other_tab, DRAW);
         let others = h.app_property(&other, "draws").expect("other drew");
         let (first, second) = others.split_once(',').expect("two draws");
-        assert_eq!(first, second, "math.randomseed(7) twice gives the same number twice");
+        assert_eq!(
+            first, second,
+            "math.randomseed(7) twice gives the same number twice"
+        );
         h.app_property(&mine, "draws").expect("mine drew")
     };
     assert_eq!(

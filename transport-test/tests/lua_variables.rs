@@ -158,8 +158,14 @@ fn json_encode_and_decode_round_trip() {
 fn viewdefs_reach_only_connections_watching_variable_1() {
     let mut h = Harness::new(
         Site::from_texts(&[
-            ("lua/main.lua", r#"session:createAppVariable({ type = "App", name = "Ada" })"#),
-            ("viewdefs/App.DEFAULT.html", "<template><b ui-value=\"name\"></b></template>"),
+            (
+                "lua/main.lua",
+                r#"session:createAppVariable({ type = "App", name = "Ada" })"#,
+            ),
+            (
+                "viewdefs/App.DEFAULT.html",
+                "<template><b ui-value=\"name\"></b></template>",
+            ),
         ]),
         Config::default(),
         1,
@@ -179,7 +185,8 @@ fn viewdefs_reach_only_connections_watching_variable_1() {
         "no viewdefs for a tab that does not watch variable 1"
     );
     let viewdefs = r#"{"type":"update","data":{"varId":1,"properties":{"viewdefs":"{\"App.DEFAULT\":\"<template><b ui-value=\\\"name\\\"></b></template>\"}"}}}"#;
-    let app = r#"{"type":"update","data":{"varId":1,"value":{"obj":2},"properties":{"type":"App"}}}"#;
+    let app =
+        r#"{"type":"update","data":{"varId":1,"value":{"obj":2},"properties":{"type":"App"}}}"#;
     assert_eq!(h.frames(watcher), [format!("[{viewdefs},{app}]")]);
 
     h.send(other, WATCH_1);

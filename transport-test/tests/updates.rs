@@ -707,7 +707,11 @@ fn watching_variable_1_again_after_unwatching_it_redelivers_the_viewdefs() {
     assert!(h.frames(tab).is_empty());
     h.send(tab, &batch(&[watch(1)]));
     h.advance(FLUSH);
-    assert_eq!(h.frames(tab), first, "the viewdefs and the full update again");
+    assert_eq!(
+        h.frames(tab),
+        first,
+        "the viewdefs and the full update again"
+    );
 }
 
 #[test]
