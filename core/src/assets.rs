@@ -144,16 +144,34 @@ mod tests {
         assert_eq!(entity_tag(0xab), "\"00000000000000ab\"");
     }
 
+    /// The tag a browser holds for a module changes with any byte of its text (a new build
+    /// shipping an edited client), so the browser's conditional GET gets the new text instead
+    /// of a 304. `transport-test/tests/client_assets.rs` checks that over HTTP.
     #[test]
-    fn every_client_module_is_served_with_the_hash_of_its_text() {
+    fn a_client_module_edited_anywhere_gets_a_new_tag() {
+        let tag_of = |text: &[u8]| entity_tag(content_hash(text));
         for file in &BUILTINS {
-            let (text, etag) = builtin(file.path).expect("listed files are served");
+            let (text, served) = builtin(file.path).expect("listed files are served");
             assert_eq!(
-                etag,
-                entity_tag(content_hash(text.as_bytes())),
-                "{}",
+                served,
+                tag_of(text.as_bytes()),
+                "{}: a tag of what is served",
                 file.path
             );
+            let bytes = text.as_bytes();
+            for at in [0, bytes.len() / 2, bytes.len() - 1] {
+                let mut edited = bytes.to_vec();
+                edited[at] ^= 0x20;
+                assert_ne!(tag_of(&edited), served, "{}: byte {at} edited", file.path);
+            }
+            let mut longer = bytes.to_vec();
+            longer.push(b'\n');
+            assert_ne!(tag_of(&longer), served, "{}: a line added", file.path);
+            let mut swapped = bytes.to_vec();
+            swapped.swap(0, bytes.len() - 1);
+            if swapped != bytes {
+                assert_ne!(tag_of(&swapped), served, "{}: bytes moved", file.path);
+            }
         }
         assert!(builtin("/lunette/missing.js").is_none());
     }

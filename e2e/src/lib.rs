@@ -404,11 +404,25 @@ impl Browser {
             .unwrap_or_else(|e| panic!("running a script in the page: {e}"))
     }
 
+    /// Runs one of the helpers' scripts. A script that fails (a selector that does not parse,
+    /// a page that is gone) fails the test: read as "nothing found", it would make every check
+    /// that something is absent pass on a broken page.
+    async fn run_helper(&self, script: &str, css: &str) -> Value {
+        self.client
+            .execute(script, vec![json!(css)])
+            .await
+            .unwrap_or_else(|error| panic!("looking for {css:?} in the page failed: {error}"))
+    }
+
     /// What the page shows now of the first element matching `css`, if any.
     pub async fn look(&self, css: &str) -> Option<Seen> {
-        let seen = self.client.execute(LOOK, vec![json!(css)]).await.ok()?;
+        let seen = self.run_helper(LOOK, css).await;
+        if seen.is_null() {
+            return None;
+        }
+        assert!(seen.is_object(), "looking for {css:?} returned {seen}");
         let text = |key: &str| seen[key].as_str().unwrap_or_default().to_owned();
-        seen.is_object().then(|| Seen {
+        Some(Seen {
             id: text("id"),
             tag: text("tag"),
             text: text("text"),
@@ -427,20 +441,14 @@ impl Browser {
 
     /// The trimmed text of every element matching `css`, in document order.
     pub async fn texts(&self, css: &str) -> Vec<String> {
-        let texts = self
-            .client
-            .execute(TEXTS, vec![json!(css)])
-            .await
-            .unwrap_or_default();
-        texts
+        let texts = self.run_helper(TEXTS, css).await;
+        let texts = texts
             .as_array()
-            .map(|texts| {
-                texts
-                    .iter()
-                    .map(|t| t.as_str().unwrap_or_default().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
+            .unwrap_or_else(|| panic!("reading the texts of {css:?} returned {texts}"));
+        texts
+            .iter()
+            .map(|text| text.as_str().expect("textContent is a string").to_owned())
+            .collect()
     }
 
     /// The URL and the start of the page's visible text, for failure messages.

@@ -1,5 +1,6 @@
-//! `--hotload` in a real headless Chromium: an edited `main.lua` updates the page, and a
-//! failing one shows the reload error banner until it is dismissed or fixed.
+//! `--hotload` in a real headless Chromium: an edited `main.lua` updates the page, a failing
+//! one shows the reload error banner until it is dismissed or fixed, and an edited viewdef
+//! re-renders the page; none of them loses what the user typed.
 
 use std::fs;
 use std::path::PathBuf;
@@ -8,11 +9,17 @@ use std::time::{Duration, Instant};
 use lunette_e2e::{Browser, Server, TIMEOUT};
 
 const LABEL: &str = "p.label";
+const NAME: &str = "input.name";
+const GREETING: &str = "b.greeting";
 const BANNER: &str = ".ui-reload-error";
 
+/// Sets `label` on every run; `name` only on the first, so it holds what the user typed for
+/// as long as the session lives.
 fn main_lua(label: &str) -> String {
     format!(
-        "if not session.reloading then\n  app = {{ type = \"App\" }}\n  session:createAppVariable(app)\nend\napp.label = \"{label}\"\n"
+        "if not session.reloading then\n  app = {{ type = \"App\", name = \"world\" }}\n  \
+         session:createAppVariable(app)\nend\napp.label = \"{label}\"\n\
+         function app:greeting() return \"Hello, \" .. self.name .. \"!\" end\n"
     )
 }
 
@@ -30,7 +37,8 @@ impl TempSite {
         site.save("lua/main.lua", &main_lua("v1"));
         site.save(
             "viewdefs/App.DEFAULT.html",
-            r#"<template><p class="label" ui-value="label"></p></template>"#,
+            r#"<template><p class="label" ui-value="label"></p>
+<input class="name" ui-value="name"> <b class="greeting" ui-value="greeting()"></b></template>"#,
         );
         site
     }
@@ -65,6 +73,8 @@ async fn a_failing_reload_shows_a_banner_until_dismissed_or_fixed() {
     let server = Server::start(Some(&site.0), &["--hotload"]);
     browser.open_app(&server).await;
     browser.wait_for_text(LABEL, "v1").await;
+    browser.type_into(NAME, "Ada").await;
+    browser.wait_for_text(GREETING, "Hello, Ada!").await;
 
     site.save("lua/main.lua", &main_lua("v2"));
     browser.wait_for_text(LABEL, "v2").await;
@@ -99,24 +109,31 @@ async fn a_failing_reload_shows_a_banner_until_dismissed_or_fixed() {
     site.save("lua/main.lua", &main_lua("v3"));
     browser.wait_for_text(LABEL, "v3").await;
     wait_until_gone(&browser, BANNER).await;
+    // Four reloads, two of them failed: what the user typed is still the session's.
+    browser.wait_for_value(NAME, "Ada").await;
+    browser.wait_for_text(GREETING, "Hello, Ada!").await;
 }
 
-/// A saved viewdef re-renders the open page with the new markup, on the same state.
+/// A saved viewdef re-renders the open page with the new markup on the same session: the new
+/// input holds what the user typed into the old one, and what the server made of it shows.
 #[tokio::test]
-async fn a_changed_viewdef_re_renders_the_page_and_keeps_the_state() {
+async fn a_changed_viewdef_re_renders_the_page_and_keeps_what_the_user_typed() {
     let site = TempSite::new("viewdef");
     let browser = Browser::start().await;
     let server = Server::start(Some(&site.0), &["--hotload"]);
     browser.open_app(&server).await;
     browser.wait_for_text(LABEL, "v1").await;
-    site.save("lua/main.lua", &main_lua("kept"));
-    browser.wait_for_text(LABEL, "kept").await;
+    browser.type_into(NAME, "Grace").await;
+    browser.wait_for_text(GREETING, "Hello, Grace!").await;
 
     site.save(
         "viewdefs/App.DEFAULT.html",
-        r#"<template><h2 class="title" ui-value="label"></h2></template>"#,
+        r#"<template><h2 class="title" ui-value="greeting()"></h2>
+<label>Name <input class="renamed" ui-value="name"></label></template>"#,
     );
 
-    browser.wait_for_text("h2.title", "kept").await;
+    browser.wait_for_text("h2.title", "Hello, Grace!").await;
+    browser.wait_for_value("input.renamed", "Grace").await;
     wait_until_gone(&browser, LABEL).await;
+    wait_until_gone(&browser, NAME).await;
 }

@@ -98,6 +98,72 @@ fn edited_lua_and_viewdef_files_reach_an_open_session() {
     );
 }
 
+/// A tab on `sid` that watches variable 1 and binds `label` as variable 2; its first value
+/// must be `label`.
+fn tab_showing(server: &Server, sid: &str, label: &str) -> Socket {
+    let mut socket = open(server, sid, None);
+    socket
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("read timeout");
+    let batch = json!({"userEvent": false, "messages": [
+        {"type": "watch", "data": {"varId": 1}},
+        {"type": "create", "data": {"id": 2, "parentId": 1,
+            "properties": {"path": "label", "access": "r"}}},
+    ]});
+    socket
+        .send(Message::text(batch.to_string()))
+        .expect("send the batch");
+    let first = wait_for(&mut socket, "the label", |m| m["data"]["varId"] == 2);
+    assert_eq!(first["data"]["value"], label);
+    socket
+}
+
+/// Waits until the server's log holds `text`, for at most ten seconds.
+fn wait_for_log(server: &Server, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = server.stderr();
+        if log.contains(text) {
+            return log;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the log never said {text:?}:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_deleted_main_lua_keeps_the_last_good_version_serving_and_the_log_says_why() {
+    let site = TempSite::new("hotload-deleted-main");
+    site.write("lua/main.lua", MAIN_V1);
+    let server = Server::start(&["--dir", site.arg(), "--hotload"]);
+    let sid = new_session(&server);
+    let mut socket = tab_showing(&server, &sid, "v1");
+
+    fs::remove_file(site.path().join("lua/main.lua")).expect("delete main.lua");
+    let log = wait_for_log(&server, "has no lua/main.lua");
+    assert!(log.contains("site not reloaded"), "{log}");
+
+    // The open session answers, and a new one runs the last good main.lua.
+    let late = json!({"userEvent": false, "messages": [{"type": "create", "data": {"id": 3,
+        "parentId": 1, "properties": {"path": "label", "access": "r"}}}]});
+    socket
+        .send(Message::text(late.to_string()))
+        .expect("send a binding");
+    let update = wait_for(&mut socket, "the new binding", |m| m["data"]["varId"] == 3);
+    assert_eq!(update["data"]["value"], "v1");
+    let fresh = new_session(&server);
+    drop(tab_showing(&server, &fresh, "v1"));
+
+    // Once main.lua is back, edits reach the open session again.
+    save(&site, "lua/main.lua", &MAIN_V1.replace("v1", "v2"));
+    let update = wait_for(&mut socket, "label v2", |m| m["data"]["varId"] == 2);
+    assert_eq!(update["data"]["value"], "v2");
+}
+
 #[test]
 fn hotload_without_a_site_directory_is_a_usage_error() {
     let (code, _, stderr) = run_to_exit(&["--hotload"]);

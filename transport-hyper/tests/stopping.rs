@@ -50,11 +50,14 @@ fn a_request_in_flight_is_answered_before_the_exit() {
     let mut stream = server.connect();
     write!(
         stream,
-        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Length: 10\r\n\r\n12345",
+        "POST / HTTP/1.1\r\nHost: {}\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n",
         server.addr
     )
     .expect("write request head");
-    thread::sleep(Duration::from_millis(300));
+    // The server asks for the body once it has read the head and starts reading the body:
+    // from then on the request is in flight.
+    assert_eq!(read_reply(&mut stream).status, 100);
+    stream.write_all(b"12345").expect("write half the body");
     server.signal("TERM");
     let start = Instant::now();
     while TcpStream::connect(&server.addr).is_ok() {

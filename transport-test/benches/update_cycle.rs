@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::Request;
-use lunette_core::{Config, ConnId, Core, HttpReply, SeededIds, Site};
+use lunette_core::{Config, ConnId, Core, HttpReply, Output, SeededIds, Site};
 
 const VARIABLES: usize = 10_000;
 const ROUNDS: usize = 50;
@@ -55,12 +55,18 @@ fn main() {
     creates.push(format!(
         r#"{{"type":"create","data":{{"id":{action},"parentId":1,"properties":{{"path":"touch()","access":"action"}}}}}}"#
     ));
-    send(
+    let (_, first) = send(
         &mut core,
         now,
         conn,
         &format!(r#"{{"userEvent":true,"messages":[{}]}}"#, creates.join(",")),
     );
+    // Every binding got its value, the last one too.
+    assert_eq!(first.len(), 1, "one frame: {first:?}");
+    for (id, name) in [(2, "item 1"), (VARIABLES + 1, "item 10000")] {
+        let update = format!(r#"{{"type":"update","data":{{"varId":{id},"value":"{name}"}}}}"#);
+        assert!(first[0].contains(&update), "no {update}");
+    }
 
     let nothing = r#"{"userEvent":true,"messages":[]}"#;
     let one = format!(
@@ -77,15 +83,40 @@ fn main() {
     let mut unchanged = Vec::with_capacity(ROUNDS);
     let mut changed = Vec::with_capacity(ROUNDS);
     let mut created = Vec::with_capacity(ROUNDS);
-    for _ in 0..ROUNDS {
+    // What each timed cycle sent is checked after it: a change that stopped sending the
+    // update would otherwise read as a speed-up.
+    for round in 1..=ROUNDS {
         now += Duration::from_millis(20);
-        unchanged.push(send(&mut core, now, conn, nothing));
+        let (took, sent) = send(&mut core, now, conn, nothing);
+        assert!(sent.is_empty(), "nothing changed, nothing sent: {sent:?}");
+        unchanged.push(took);
         now += Duration::from_millis(20);
-        changed.push(send(&mut core, now, conn, &one));
+        let (took, sent) = send(&mut core, now, conn, &one);
+        let name = format!("item 1 #{round}");
+        assert_eq!(
+            sent,
+            [format!(
+                r#"{{"type":"update","data":{{"varId":2,"value":"{name}"}}}}"#
+            )]
+        );
+        changed.push(took);
         now += Duration::from_millis(20);
-        created.push(send(&mut core, now, conn, &create));
+        let (took, sent) = send(&mut core, now, conn, &create);
+        assert_eq!(
+            sent,
+            [format!(
+                r#"{{"type":"update","data":{{"varId":{bound},"value":"{name}"}}}}"#
+            )]
+        );
+        created.push(took);
         now += Duration::from_millis(20);
-        send(&mut core, now, conn, &destroy);
+        let (_, sent) = send(&mut core, now, conn, &destroy);
+        assert_eq!(
+            sent,
+            [format!(
+                r#"{{"type":"destroy","data":{{"varId":{bound}}}}}"#
+            )]
+        );
     }
     // Medians: on a shared machine a few cycles land on a busy core, which a mean would smear
     // over all of them.
@@ -103,11 +134,17 @@ fn summary(cycles: &mut [Duration]) -> String {
     format!("{:.3} ms ({:.3} ms)", at(0.5), at(0.9))
 }
 
-/// One frame in, everything out; returns how long core took.
-fn send(core: &mut Core, now: Instant, conn: ConnId, text: &str) -> Duration {
+/// One frame in, everything out; returns how long core took and the frames it sent.
+fn send(core: &mut Core, now: Instant, conn: ConnId, text: &str) -> (Duration, Vec<String>) {
+    let mut sent = Vec::new();
     let began = Instant::now();
     core.handle_ws_text(now, conn, text)
         .expect("open connection");
-    while core.poll_output().is_some() {}
-    began.elapsed()
+    while let Some(output) = core.poll_output() {
+        if let Output::WsSend { conn: to, text } = output {
+            assert_eq!(to, conn);
+            sent.push(text);
+        }
+    }
+    (began.elapsed(), sent)
 }

@@ -180,3 +180,49 @@ fn session_pages_and_errors_are_not_validated() {
     assert_eq!(header(&page, "cache-control"), "no-store");
     assert_eq!(header(&page, "etag"), "");
 }
+
+/// What a browser relies on when a file changes under it (here a site file replacing the
+/// built-in client, edited with `--hotload`): its conditional GET with the tag it kept gets
+/// the new text and a new tag; only the tag of what is served now gets a `304`.
+#[test]
+fn a_changed_file_gets_a_new_tag_and_the_old_tag_gets_the_new_text() {
+    let config = Config {
+        hotload: true,
+        ..Config::default()
+    };
+    let mut browser = Browser(Harness::new(site_with_main(APP), config, 1));
+    let builtin_tag = header(&browser.get("/lunette/client.js"), "etag").to_owned();
+    let mut kept = builtin_tag.clone();
+    for text in ["// my own client", "// my own client, edited"] {
+        browser
+            .0
+            .change_files(&[("html/lunette/client.js", Some(text))]);
+        let response = browser.get_if_none_match("/lunette/client.js", &kept);
+        assert_eq!(
+            response.status(),
+            200,
+            "{text}: the kept tag {kept} is stale"
+        );
+        assert_eq!(body_text(&response), text);
+        let tag = header(&response, "etag").to_owned();
+        assert!(is_strong_etag(&tag) && tag != kept, "{tag} after {kept}");
+        assert_eq!(
+            browser
+                .get_if_none_match("/lunette/client.js", &tag)
+                .status(),
+            304
+        );
+        kept = tag;
+    }
+    // The site file goes: the built-in client is back, with the tag it always had.
+    browser.0.change_files(&[("html/lunette/client.js", None)]);
+    let response = browser.get_if_none_match("/lunette/client.js", &kept);
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "etag"), builtin_tag);
+    assert_eq!(
+        browser
+            .get_if_none_match("/lunette/client.js", &builtin_tag)
+            .status(),
+        304
+    );
+}

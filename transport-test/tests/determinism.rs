@@ -3,10 +3,12 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::*;
 use lunette_core::Config;
 use lunette_test::Harness;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const MAIN: &str = r#"
 App = {type = "App"}
@@ -126,7 +128,55 @@ fn the_same_inputs_give_byte_identical_transcripts() {
     assert_eq!(once, again);
 }
 
+/// The session ids the run's `GET /`s handed out, in order.
+fn session_ids(transcript: &[String]) -> Vec<String> {
+    transcript
+        .iter()
+        .filter(|line| line.contains(" GET / -> 302"))
+        .filter_map(|line| line.split_once(" location=/"))
+        .map(|(_, rest)| rest.split(' ').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Every number each tab was sent as a value, tab by tab, in order: what the sessions'
+/// scripts drew (`lucky`, `ratio`, `roll()`) among their counters. Kept per tab so that the
+/// order in which two sessions' timers interleave does not count.
+fn numbers_sent(transcript: &[String]) -> BTreeMap<String, Vec<Value>> {
+    let mut sent: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for line in transcript {
+        let Some((head, frame)) = line.split_once(" -> ") else {
+            continue;
+        };
+        if !frame.starts_with(['[', '{']) {
+            continue;
+        }
+        let tab = head.rsplit(' ').next().unwrap_or_default().to_owned();
+        let numbers = messages(frame)
+            .into_iter()
+            .map(|message| message["data"]["value"].clone())
+            .filter(Value::is_number);
+        sent.entry(tab).or_default().extend(numbers);
+    }
+    sent
+}
+
 #[test]
 fn another_seed_gives_other_sessions_and_numbers() {
-    assert_ne!(run(7), run(8));
+    let (seven, eight) = (run(7), run(8));
+    let sids = session_ids(&seven);
+    assert_eq!(sids.len(), 2, "{seven:#?}");
+    assert_ne!(sids, session_ids(&eight), "other session ids");
+    // Session ids alone would make the transcripts differ: compare what the scripts drew.
+    let (seven, eight) = (numbers_sent(&seven), numbers_sent(&eight));
+    let drawing: Vec<&String> = seven.keys().filter(|tab| !seven[*tab].is_empty()).collect();
+    assert!(
+        drawing.len() >= 2,
+        "tabs of both sessions were sent numbers: {seven:?}"
+    );
+    for tab in drawing {
+        assert_ne!(
+            seven[tab], eight[tab],
+            "{tab} was sent the same numbers under seeds 7 and 8: math.random ignores the seed"
+        );
+    }
 }

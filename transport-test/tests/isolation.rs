@@ -2,6 +2,7 @@
 //! interleavings, each mutating its own app object from Lua timers, never see each other.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use lunette_core::{Config, Site};
@@ -9,19 +10,50 @@ use lunette_test::{Harness, site_with_main};
 use proptest::prelude::*;
 
 /// Each session draws a random mark and period, then counts its own interval firings into its
-/// own app object. Shared state of any kind (VM, tracker, RNG, timers, object ids) would show
-/// up as a wrong sid, mark, count or object id.
+/// own app object. Shared state of any kind (VM, tracker, timers, object ids) would show up as
+/// a wrong sid, mark, count or object id.
+///
+/// After its first draws each session reseeds with `DRAW_SEED` and draws once per firing: its
+/// n-th draw must be the n-th number of that seed's sequence whatever the other sessions draw
+/// or seed. A generator shared between sessions (one per core, per thread, per process) hands
+/// out the numbers in turns and fails this as soon as two sessions tick.
 const COUNTER_APP: &str = r#"
 local app = { type = "Counter", count = 0, mark = tostring(math.random(1, 1000000000)) }
 local period = math.random(5, 40)
 session:createAppVariable(app, {
   sid = session._sessionID, mark = app.mark, period = tostring(period), count = "0",
 })
+math.randomseed(4242)
 session:setInterval(function()
   app.count = app.count + 1
-  session:createAppVariable(session:getApp(), { count = tostring(app.count) })
+  session:createAppVariable(session:getApp(), {
+    count = tostring(app.count), draw = tostring(math.random(1, 1000000000)),
+  })
 end, period)
 "#;
+
+/// The first `DRAWS` numbers of `math.randomseed(4242)`, as one session alone draws them.
+const DRAWS: usize = 2_000;
+const SEQUENCE_APP: &str = r#"
+math.randomseed(4242)
+local draws = {}
+for i = 1, 2000 do draws[i] = tostring(math.random(1, 1000000000)) end
+session:createAppVariable({ type = "Sequence" }, { draws = table.concat(draws, ",") })
+"#;
+
+fn seed_sequence() -> &'static [String] {
+    static SEQUENCE: OnceLock<Vec<String>> = OnceLock::new();
+    SEQUENCE.get_or_init(|| {
+        let mut h = Harness::new(site_with_main(SEQUENCE_APP), Config::default(), 1);
+        let sid = h.create_session();
+        let draws = h
+            .app_property(&sid, "draws")
+            .expect("the sequence is reported");
+        let draws: Vec<String> = draws.split(',').map(str::to_owned).collect();
+        assert_eq!(draws.len(), DRAWS);
+        draws
+    })
+}
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -83,6 +115,16 @@ fn check_all(harness: &mut Harness, sessions: &BTreeMap<String, Expected>) {
             "session {sid} (period {period} ms, age {:?}) counted only its own ticks",
             now - expected.created_at
         );
+        let draw = props["draw"].as_str();
+        match ticks as usize {
+            0 => assert_eq!(draw, None, "session {sid} has not drawn yet"),
+            n => assert_eq!(
+                draw,
+                Some(seed_sequence()[n - 1].as_str()),
+                "session {sid}'s draw {n} after math.randomseed(4242) is that seed's number {n}: \
+                 no other session's draws or seeds reach its generator"
+            ),
+        }
     }
 }
 

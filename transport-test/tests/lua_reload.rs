@@ -40,20 +40,32 @@ fn bind_all(h: &mut Harness, tab: ConnId, paths: &[&str]) {
     h.frames(tab);
 }
 
-/// What the tab is sent about its bindings after the reload's update cycle, as `(varId,
-/// value)` pairs. Variable 1's `reloadError`, the page's report of a failed reload, is
-/// checked in `hotload.rs`.
+/// What the tab is sent after the reload's update cycle, as `(varId, value)` pairs. For
+/// variable 1 the only change a reload may make is its `reloadError` (the page's report of a
+/// failed reload), given as `(1, text)`; any other change to it, such as a new app object or
+/// type, fails here.
 fn updates_after(h: &mut Harness, tab: ConnId) -> Vec<(i64, serde_json::Value)> {
     h.advance(FLUSH);
     received(h, tab)
         .into_iter()
-        .filter(|m| m["data"]["varId"] != 1)
         .map(|m| {
             assert_eq!(m["type"], "update", "{m}");
-            (
-                m["data"]["varId"].as_i64().expect("a varId"),
-                m["data"]["value"].clone(),
-            )
+            let var_id = m["data"]["varId"].as_i64().expect("a varId");
+            if var_id != 1 {
+                return (var_id, m["data"]["value"].clone());
+            }
+            assert_eq!(
+                m["data"]["value"],
+                json!({"obj": 2}),
+                "the app object stays: {m}"
+            );
+            let properties = m["data"]["properties"].as_object().expect("properties");
+            assert_eq!(
+                properties.keys().collect::<Vec<_>>(),
+                ["reloadError"],
+                "a reload changes no other property of variable 1: {m}"
+            );
+            (1, properties["reloadError"].clone())
         })
         .collect()
 }
@@ -186,7 +198,7 @@ fn an_unchanged_init_mutates_nothing() {
 }
 
 #[test]
-fn an_error_in_mutate_is_only_logged_with_file_and_line_and_the_other_instances_mutate() {
+fn an_error_in_mutate_is_logged_and_shown_with_file_and_line_and_the_other_instances_mutate() {
     let edited = SHAPES_EDITED.replace(
         "function Shape:mutate()\n",
         "function Shape:mutate()\n  if self.label == \"b\" then error(\"b refuses\") end\n",
@@ -198,7 +210,11 @@ fn an_error_in_mutate_is_only_logged_with_file_and_line_and_the_other_instances_
 
     assert_eq!(
         updates_after(&mut h, tab),
-        [(2, json!("a:blue c:nil ")), (3, json!(null))]
+        [
+            (1, json!(format!("lua/main.lua:{line}: b refuses"))),
+            (2, json!("a:blue c:nil ")),
+            (3, json!(null))
+        ]
     );
     assert_eq!(
         warnings(&h, &sid),
@@ -218,7 +234,13 @@ fn each_mutate_has_its_own_budget() {
 
     reload(&mut h, &edited);
 
-    assert_eq!(updates_after(&mut h, tab), [(2, json!("b:green c:nil "))]);
+    let updates = updates_after(&mut h, tab);
+    assert_eq!(updates[1..], [(2, json!("b:green c:nil "))]);
+    let shown = updates[0].1.as_str().unwrap_or_default();
+    assert!(
+        updates[0].0 == 1 && shown.contains("instruction budget exceeded"),
+        "{updates:?}"
+    );
     let warnings = warnings(&h, &sid);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
@@ -237,7 +259,11 @@ fn a_failing_reload_is_logged_keeps_what_ran_before_the_error_and_still_mutates(
 
     assert_eq!(
         updates_after(&mut h, tab),
-        [(2, json!(4)), (3, json!("a:blue b:green c:nil "))]
+        [
+            (1, json!(format!("lua/main.lua:{line}: half done"))),
+            (2, json!(4)),
+            (3, json!("a:blue b:green c:nil "))
+        ]
     );
     assert_eq!(
         warnings(&h, &sid),
@@ -256,12 +282,11 @@ fn a_reload_with_a_syntax_error_changes_nothing_and_is_logged_with_the_line() {
         "Shape = session:prototype(\"Shape\",\n  { sides = = 4 })\n",
     );
 
-    assert_eq!(updates_after(&mut h, tab), []);
-    let warnings = warnings(&h, &sid);
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].starts_with("reload of lua/main.lua failed: lua/main.lua:2:"),
-        "{warnings:?}"
+    let error = "lua/main.lua:2: unexpected symbol near '='";
+    assert_eq!(updates_after(&mut h, tab), [(1, json!(error))]);
+    assert_eq!(
+        warnings(&h, &sid),
+        [format!("reload of lua/main.lua failed: {error}")]
     );
 }
 

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use lunette_core::{Config, Site};
 use lunette_test::Harness;
 
 const WATCH_1: &str = r#"{"userEvent":false,"messages":[{"type":"watch","data":{"varId":1}}]}"#;
@@ -151,18 +152,47 @@ fn json_encode_and_decode_round_trip() {
     assert_eq!(h.app_property(&sid, "bad").as_deref(), Some("nil|true"));
 }
 
+/// §13 item 74: a tab that binds variables without watching variable 1 gets their values and
+/// no viewdefs; once it watches variable 1 it gets them, first in the frame.
 #[test]
 fn viewdefs_reach_only_connections_watching_variable_1() {
-    let mut h = Harness::with_main(r#"session:createAppVariable({ type = "App" })"#);
-    let sid = h.create_session();
-    let tab = h.connect(&sid);
-    h.send(tab, WATCH_1);
-    h.advance(ms(10));
-    let frames = h.frames(tab);
-    assert_eq!(
-        frames,
-        [r#"{"type":"update","data":{"varId":1,"value":{"obj":2},"properties":{"type":"App"}}}"#]
+    let mut h = Harness::new(
+        Site::from_texts(&[
+            (
+                "lua/main.lua",
+                r#"session:createAppVariable({ type = "App", name = "Ada" })"#,
+            ),
+            (
+                "viewdefs/App.DEFAULT.html",
+                "<template><b ui-value=\"name\"></b></template>",
+            ),
+        ]),
+        Config::default(),
+        1,
     );
+    let sid = h.create_session();
+    let watcher = h.connect(&sid);
+    let other = h.connect(&sid);
+    h.send(
+        other,
+        r#"{"messages":[{"type":"create","data":{"id":2,"parentId":1,"properties":{"path":"name","access":"r"}}}]}"#,
+    );
+    h.send(watcher, WATCH_1);
+    h.advance(ms(10));
+    assert_eq!(
+        h.frames(other),
+        [r#"{"type":"update","data":{"varId":2,"value":"Ada"}}"#],
+        "no viewdefs for a tab that does not watch variable 1"
+    );
+    let viewdefs = r#"{"type":"update","data":{"varId":1,"properties":{"viewdefs":"{\"App.DEFAULT\":\"<template><b ui-value=\\\"name\\\"></b></template>\"}"}}}"#;
+    let app =
+        r#"{"type":"update","data":{"varId":1,"value":{"obj":2},"properties":{"type":"App"}}}"#;
+    assert_eq!(h.frames(watcher), [format!("[{viewdefs},{app}]")]);
+
+    h.send(other, WATCH_1);
+    h.advance(ms(10));
+    assert_eq!(h.frames(other), [format!("[{viewdefs},{app}]")]);
+    assert!(h.frames(watcher).is_empty());
 }
 
 /// §5.7 and §13 item 71: a global `T` with `new` is a wrapper; its proxy's methods work with

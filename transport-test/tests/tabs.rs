@@ -108,7 +108,10 @@ fn a_tab_cannot_destroy_another_tabs_variable() {
         h.frames(second).is_empty(),
         "an id unknown to the second tab is ignored"
     );
-    assert_eq!(variable_ids(&mut h, &sid).len(), 2);
+    assert_eq!(variable_ids(&mut h, &sid), [1, 2]);
+    // The first tab's variable still lives for it.
+    h.send(first, &batch(&[write(2, json!("Bob"))]));
+    assert_eq!(h.variables(&sid)[1]["value"], "Bob");
 }
 
 #[test]

@@ -653,6 +653,10 @@ fn create_beyond_max_variables_is_limit_exceeded() {
     let received = one_frame(&mut h, tab);
     assert_eq!(received.len(), 3, "{received:?}");
     assert_eq!(
+        received[..2],
+        [value_update(2, json!("Ada")), value_update(3, json!(1))]
+    );
+    assert_eq!(
         error_of(&received[2]),
         ("limit-exceeded".to_owned(), Some(4))
     );

@@ -273,13 +273,59 @@ mod tests {
         );
     }
 
+    /// A word after the last `:`: one of the four priorities in a random case, or a word that
+    /// only looks like one, with the priority it names.
+    fn suffix() -> impl Strategy<Value = (String, Option<Priority>)> {
+        let priority = prop_oneof![
+            Just(("high", Priority::High)),
+            Just(("medium", Priority::Medium)),
+            Just(("med", Priority::Medium)),
+            Just(("low", Priority::Low)),
+        ];
+        let cased = (priority, prop::collection::vec(any::<bool>(), 6)).prop_map(
+            |((word, priority), upper)| {
+                let word = word
+                    .chars()
+                    .zip(upper)
+                    .map(|(c, up)| if up { c.to_ascii_uppercase() } else { c })
+                    .collect();
+                (word, Some(priority))
+            },
+        );
+        let lookalike = prop_oneof![
+            Just(String::new()),
+            Just("highest".to_owned()),
+            Just(" low".to_owned()),
+            Just("lo".to_owned()),
+            "[^:]{1,6}",
+        ]
+        .prop_filter_map("not a priority", |word| {
+            Priority::parse(&word).is_none().then_some((word, None))
+        });
+        prop_oneof![3 => cased, 1 => lookalike]
+    }
+
     proptest! {
+        /// `prefix:word` splits at its last colon exactly when `word` is a priority; the
+        /// prefix, colons and all, is the name.
         #[test]
-        fn split_priority_never_panics_and_keeps_a_prefix(name in "\\PC{0,16}") {
-            if let Some((bare, _)) = split_priority(&name) {
-                prop_assert!(!bare.is_empty());
-                prop_assert!(name.starts_with(bare));
-            }
+        fn split_priority_strips_a_priority_after_the_last_colon(
+            prefix in prop_oneof!["[a-z:]{0,8}", "\\PC{0,8}"],
+            (word, priority) in suffix(),
+        ) {
+            let name = format!("{prefix}:{word}");
+            let expected = match priority {
+                Some(_) if prefix.is_empty() => None,
+                Some(priority) => Some((prefix.as_str(), priority)),
+                None => Some((name.as_str(), Priority::Medium)),
+            };
+            prop_assert_eq!(split_priority(&name), expected);
+        }
+
+        #[test]
+        fn a_name_without_a_colon_is_kept_whole_at_medium(name in "[^:]{0,16}") {
+            let expected = (!name.is_empty()).then_some((name.as_str(), Priority::Medium));
+            prop_assert_eq!(split_priority(&name), expected);
         }
 
         #[test]

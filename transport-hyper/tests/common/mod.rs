@@ -28,6 +28,8 @@ pub struct Server {
     /// `127.0.0.1:41234`
     pub addr: String,
     stderr: Arc<Mutex<String>>,
+    /// Copies stderr into `stderr` until the pipe closes.
+    stderr_reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -43,7 +45,7 @@ impl Server {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut pipe = child.stderr.take().expect("stderr pipe");
         let sink = Arc::clone(&stderr);
-        thread::spawn(move || {
+        let stderr_reader = thread::spawn(move || {
             let mut buffer = [0; 4096];
             while let Ok(n @ 1..) = pipe.read(&mut buffer) {
                 let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
@@ -84,6 +86,7 @@ impl Server {
             banner,
             addr,
             stderr,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -137,6 +140,16 @@ impl Server {
     /// Everything the server wrote to stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().expect("stderr lock").clone()
+    }
+
+    /// Everything the server wrote to stderr, read to the end: waits for it to exit and for
+    /// the pipe to close.
+    pub fn stderr_to_end(&mut self) -> String {
+        self.wait();
+        if let Some(reader) = self.stderr_reader.take() {
+            reader.join().expect("the stderr reader ends with the pipe");
+        }
+        self.stderr()
     }
 
     pub fn is_running(&mut self) -> bool {
