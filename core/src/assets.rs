@@ -6,6 +6,8 @@ struct Builtin {
     path: &'static str,
     text: &'static str,
     hash: u64,
+    /// A module of the browser client (`client/*.js`), which app pages preload.
+    client_module: bool,
 }
 
 const fn builtin_file(path: &'static str, text: &'static str) -> Builtin {
@@ -13,38 +15,50 @@ const fn builtin_file(path: &'static str, text: &'static str) -> Builtin {
         path,
         text,
         hash: content_hash(text.as_bytes()),
+        client_module: false,
     }
 }
 
+const fn client_module(path: &'static str, text: &'static str) -> Builtin {
+    Builtin {
+        client_module: true,
+        ..builtin_file(path, text)
+    }
+}
+
+/// The client's entry module, which app pages load with a `<script>`.
+pub(crate) const CLIENT_ENTRY: &str = "/lunette/client.js";
+
 /// The browser client: `client.js` imports the other modules by relative URL, so every module
-/// of `client/` must be listed here. And the debug page's script.
+/// of `client/` must be listed here (as a [`client_module`], so that app pages preload it). And
+/// the debug page's script.
 static BUILTINS: [Builtin; 12] = [
-    builtin_file("/lunette/client.js", include_str!("../../client/client.js")),
+    client_module("/lunette/client.js", include_str!("../../client/client.js")),
     builtin_file(
         "/lunette/client.css",
         include_str!("../../client/client.css"),
     ),
-    builtin_file("/lunette/banner.js", include_str!("../../client/banner.js")),
-    builtin_file(
+    client_module("/lunette/banner.js", include_str!("../../client/banner.js")),
+    client_module(
         "/lunette/bindings.js",
         include_str!("../../client/bindings.js"),
     ),
-    builtin_file(
+    client_module(
         "/lunette/connection.js",
         include_str!("../../client/connection.js"),
     ),
-    builtin_file("/lunette/errors.js", include_str!("../../client/errors.js")),
-    builtin_file("/lunette/outbox.js", include_str!("../../client/outbox.js")),
-    builtin_file("/lunette/paths.js", include_str!("../../client/paths.js")),
-    builtin_file(
+    client_module("/lunette/errors.js", include_str!("../../client/errors.js")),
+    client_module("/lunette/outbox.js", include_str!("../../client/outbox.js")),
+    client_module("/lunette/paths.js", include_str!("../../client/paths.js")),
+    client_module(
         "/lunette/variables.js",
         include_str!("../../client/variables.js"),
     ),
-    builtin_file(
+    client_module(
         "/lunette/viewdefs.js",
         include_str!("../../client/viewdefs.js"),
     ),
-    builtin_file("/lunette/views.js", include_str!("../../client/views.js")),
+    client_module("/lunette/views.js", include_str!("../../client/views.js")),
     // The debug page's script: a file of its own, so that the page's policy allows no inline
     // script.
     builtin_file(
@@ -52,6 +66,15 @@ static BUILTINS: [Builtin; 12] = [
         include_str!("variables_page.js"),
     ),
 ];
+
+/// The URL paths of the client's modules but the entry: what app pages preload, so that the
+/// browser fetches them all at once instead of discovering them import by import.
+pub(crate) fn preloaded_modules() -> impl Iterator<Item = &'static str> {
+    BUILTINS
+        .iter()
+        .filter(|file| file.client_module && file.path != CLIENT_ENTRY)
+        .map(|file| file.path)
+}
 
 /// A built-in asset by URL path, served when the site has no file at that path: its text and
 /// its `ETag`.

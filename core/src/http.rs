@@ -190,8 +190,13 @@ impl Core {
         sessions.touch(sid, &mut cx);
         let body = match cx.site.get("html/index.html") {
             Some(index) => index.clone(),
-            None => Bytes::from_static(pages::SHELL.as_bytes()),
+            None => Bytes::from_static(pages::shell().as_bytes()),
         };
+        // A site that brings its own client may not use the built-in modules.
+        let own_client = cx
+            .site
+            .get(&format!("html{}", assets::CLIENT_ENTRY))
+            .is_some();
         let policy = match headers::app_policy(cx.site.get(headers::SITE_POLICY)) {
             Ok(policy) => policy,
             Err(problem) => {
@@ -214,6 +219,9 @@ impl Core {
             Some(policy) => headers.insert(header::CONTENT_SECURITY_POLICY, policy),
             None => headers.remove(header::CONTENT_SECURITY_POLICY),
         };
+        if !own_client {
+            headers.insert(header::LINK, headers::module_preloads());
+        }
         response
     }
 
