@@ -56,9 +56,9 @@ pub(crate) fn app_policy(site_policy: Option<&Bytes>) -> Result<Option<HeaderVal
     }
 }
 
-/// The `Link` header of app pages: a `modulepreload` for every module of the client but its
-/// entry. The browser starts fetching them as the page's headers arrive, before it parses the
-/// page, and a site's own `html/index.html` gets them without listing the modules itself.
+/// The `Link` header of app pages: a `modulepreload` of the client's bundle, which its entry
+/// `client.js` imports. The browser starts fetching it as the page's headers arrive, beside the
+/// entry rather than after it, and a site's own `html/index.html` gets this without saying so.
 pub(crate) fn module_preloads() -> HeaderValue {
     static LINK: OnceLock<HeaderValue> = OnceLock::new();
     LINK.get_or_init(|| {

@@ -280,7 +280,7 @@ impl Core {
                 let etag = assets::entity_tag(assets::content_hash(body));
                 Some((body.clone(), etag))
             }
-            None => assets::builtin(path)
+            None => assets::builtin(path, |path| self.site.get(&format!("html{path}")).is_some())
                 .map(|(text, etag)| (Bytes::from_static(text.as_bytes()), etag)),
         };
         let Some((body, etag)) = found else {

@@ -24,8 +24,8 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 /// The page served at `/<sid>` when the site has no `html/index.html`: the client's stylesheet,
-/// a `modulepreload` link for every module of the client, so that the browser fetches them all
-/// at once rather than one level of imports after another, and its entry module.
+/// a `modulepreload` link for the client's bundle, so that the browser fetches it beside the
+/// entry module rather than after it, and the entry.
 pub(crate) fn shell() -> &'static str {
     static SHELL: OnceLock<String> = OnceLock::new();
     SHELL.get_or_init(|| {
