@@ -1,14 +1,12 @@
-// Outbound batching (PROTOCOL §10.4): one frame 10 ms after the last queued message, at most
-// 50 ms after the first, or at once for a user action.
-
-const QUIET_MS = 10;
-const MAX_WAIT_MS = 50;
+// Outbound batching (PROTOCOL §10.4): what is queued during one task leaves as one frame at the
+// end of that task, in a microtask, so the bindings created while one inbound frame renders
+// leave together right after it. A user action sends the queue at once. No timer: every wait
+// here would be paid once per nesting level of the page.
 
 export class Outbox {
   #send;
   #messages = [];
-  #timer = 0;
-  #deadline = 0;
+  #scheduled = false;
 
   /** `send` gets each batch, `{userEvent, messages}`. */
   constructor(send) {
@@ -16,11 +14,13 @@ export class Outbox {
   }
 
   push(message) {
-    if (this.#messages.length === 0) this.#deadline = performance.now() + MAX_WAIT_MS;
     this.#messages.push(message);
-    clearTimeout(this.#timer);
-    const wait = Math.min(QUIET_MS, this.#deadline - performance.now());
-    this.#timer = setTimeout(() => this.flush(false), Math.max(0, wait));
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.flush(false);
+    });
   }
 
   /** A user action: everything queued leaves now, the action last, marked `userEvent`. */
@@ -30,7 +30,6 @@ export class Outbox {
   }
 
   flush(userEvent) {
-    clearTimeout(this.#timer);
     if (this.#messages.length === 0) return;
     const messages = this.#messages;
     this.#messages = [];
@@ -39,7 +38,6 @@ export class Outbox {
 
   /** Drops whatever is queued: the connection it was meant for is gone. */
   discard() {
-    clearTimeout(this.#timer);
     this.#messages = [];
   }
 }

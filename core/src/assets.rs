@@ -1,11 +1,17 @@
 //! Built-in static files (the browser client), content types by extension, and the validators
 //! that let browsers keep static files between reloads without ever running a stale one.
 
+use std::sync::OnceLock;
+
+use crate::bundle::{BUNDLE, bundle};
+
 /// A built-in file and the hash of its bytes, computed once, at compile time.
 struct Builtin {
     path: &'static str,
     text: &'static str,
     hash: u64,
+    /// A module of the browser client that goes into the bundle (`client/*.js` but the entry).
+    bundled: bool,
 }
 
 const fn builtin_file(path: &'static str, text: &'static str) -> Builtin {
@@ -13,38 +19,53 @@ const fn builtin_file(path: &'static str, text: &'static str) -> Builtin {
         path,
         text,
         hash: content_hash(text.as_bytes()),
+        bundled: false,
     }
 }
 
-/// The browser client: `client.js` imports the other modules by relative URL, so every module
-/// of `client/` must be listed here. And the debug page's script.
-static BUILTINS: [Builtin; 12] = [
-    builtin_file("/lunette/client.js", include_str!("../../client/client.js")),
+const fn client_module(path: &'static str, text: &'static str) -> Builtin {
+    Builtin {
+        bundled: true,
+        ..builtin_file(path, text)
+    }
+}
+
+/// The client's entry, which app pages load with a `<script>`: it only imports the bundle.
+pub(crate) const CLIENT_ENTRY: &str = "/lunette/client.js";
+
+/// The client's main module, from which the bundle starts.
+const CLIENT_MAIN: &str = "/lunette/main.js";
+
+/// The browser client: `main.js` imports the other modules by relative URL, so every module of
+/// `client/` must be listed here. And the debug page's script.
+static BUILTINS: [Builtin; 13] = [
+    builtin_file(CLIENT_ENTRY, include_str!("../../client/client.js")),
+    client_module(CLIENT_MAIN, include_str!("../../client/main.js")),
     builtin_file(
         "/lunette/client.css",
         include_str!("../../client/client.css"),
     ),
-    builtin_file("/lunette/banner.js", include_str!("../../client/banner.js")),
-    builtin_file(
+    client_module("/lunette/banner.js", include_str!("../../client/banner.js")),
+    client_module(
         "/lunette/bindings.js",
         include_str!("../../client/bindings.js"),
     ),
-    builtin_file(
+    client_module(
         "/lunette/connection.js",
         include_str!("../../client/connection.js"),
     ),
-    builtin_file("/lunette/errors.js", include_str!("../../client/errors.js")),
-    builtin_file("/lunette/outbox.js", include_str!("../../client/outbox.js")),
-    builtin_file("/lunette/paths.js", include_str!("../../client/paths.js")),
-    builtin_file(
+    client_module("/lunette/errors.js", include_str!("../../client/errors.js")),
+    client_module("/lunette/outbox.js", include_str!("../../client/outbox.js")),
+    client_module("/lunette/paths.js", include_str!("../../client/paths.js")),
+    client_module(
         "/lunette/variables.js",
         include_str!("../../client/variables.js"),
     ),
-    builtin_file(
+    client_module(
         "/lunette/viewdefs.js",
         include_str!("../../client/viewdefs.js"),
     ),
-    builtin_file("/lunette/views.js", include_str!("../../client/views.js")),
+    client_module("/lunette/views.js", include_str!("../../client/views.js")),
     // The debug page's script: a file of its own, so that the page's policy allows no inline
     // script.
     builtin_file(
@@ -53,9 +74,51 @@ static BUILTINS: [Builtin; 12] = [
     ),
 ];
 
+/// What app pages preload (the bundle), so that the browser fetches it beside the entry
+/// rather than after it.
+pub(crate) fn preloaded_modules() -> impl Iterator<Item = &'static str> {
+    [BUNDLE].into_iter()
+}
+
+/// The bundle of the built-in modules, made once. Should the client ever use what the bundle
+/// cannot hold (a unit test says it does not), the bundle only imports the main module, which
+/// loads the client module by module.
+fn builtin_bundle() -> &'static (String, u64) {
+    static BUNDLED: OnceLock<(String, u64)> = OnceLock::new();
+    BUNDLED.get_or_init(|| {
+        let text = bundle(CLIENT_MAIN, |path| {
+            BUILTINS
+                .iter()
+                .find(|file| file.path == path)
+                .map(|file| file.text)
+        })
+        .unwrap_or_else(|_| UNBUNDLED.to_owned());
+        let hash = content_hash(text.as_bytes());
+        (text, hash)
+    })
+}
+
+/// The bundle when it cannot be made of the built-in modules alone: the client module by module.
+const UNBUNDLED: &str = "import \"./main.js\";\n";
+
 /// A built-in asset by URL path, served when the site has no file at that path: its text and
-/// its `ETag`.
-pub(crate) fn builtin(path: &str) -> Option<(&'static str, String)> {
+/// its `ETag`. `site_has(path)` says whether the site has a file at a URL path: when it
+/// replaces a module of the bundle, the bundle loads the modules one by one, the site's among
+/// them.
+pub(crate) fn builtin(
+    path: &str,
+    site_has: impl Fn(&str) -> bool,
+) -> Option<(&'static str, String)> {
+    if path == BUNDLE {
+        let replaced = BUILTINS
+            .iter()
+            .any(|file| file.bundled && site_has(file.path));
+        if replaced {
+            return Some((UNBUNDLED, entity_tag(content_hash(UNBUNDLED.as_bytes()))));
+        }
+        let (text, hash) = builtin_bundle();
+        return Some((text.as_str(), entity_tag(*hash)));
+    }
     BUILTINS
         .iter()
         .find(|file| file.path == path)
@@ -144,6 +207,10 @@ mod tests {
         assert_eq!(entity_tag(0xab), "\"00000000000000ab\"");
     }
 
+    fn served(path: &str) -> Option<(&'static str, String)> {
+        builtin(path, |_| false)
+    }
+
     /// The tag a browser holds for a module changes with any byte of its text (a new build
     /// shipping an edited client), so the browser's conditional GET gets the new text instead
     /// of a 304. `transport-test/tests/client_assets.rs` checks that over HTTP.
@@ -151,7 +218,7 @@ mod tests {
     fn a_client_module_edited_anywhere_gets_a_new_tag() {
         let tag_of = |text: &[u8]| entity_tag(content_hash(text));
         for file in &BUILTINS {
-            let (text, served) = builtin(file.path).expect("listed files are served");
+            let (text, served) = served(file.path).expect("listed files are served");
             assert_eq!(
                 served,
                 tag_of(text.as_bytes()),
@@ -173,7 +240,7 @@ mod tests {
                 assert_ne!(tag_of(&swapped), served, "{}: bytes moved", file.path);
             }
         }
-        assert!(builtin("/lunette/missing.js").is_none());
+        assert!(served("/lunette/missing.js").is_none());
     }
 
     #[test]
@@ -181,17 +248,42 @@ mod tests {
         for file in BUILTINS.iter().filter(|file| file.path.ends_with(".js")) {
             for line in file.text.lines().filter(|l| l.starts_with("import ")) {
                 let module = line
-                    .rsplit_once("from \"./")
+                    .rsplit_once("\"./")
                     .and_then(|(_, rest)| rest.split_once('"'))
                     .map(|(name, _)| name)
                     .unwrap_or_else(|| panic!("{}: unexpected import {line}", file.path));
                 assert!(
-                    builtin(&format!("/lunette/{module}")).is_some(),
+                    served(&format!("/lunette/{module}")).is_some(),
                     "{} imports {module}, which is not served",
                     file.path
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_client_bundles_every_module_once_and_the_entry_loads_the_bundle() {
+        let made = bundle(CLIENT_MAIN, |path| {
+            BUILTINS.iter().find(|f| f.path == path).map(|f| f.text)
+        });
+        let text = made.unwrap_or_else(|error| panic!("the client cannot be bundled: {error}"));
+        assert_eq!(served(BUNDLE).map(|(t, _)| t), Some(text.as_str()));
+        for file in BUILTINS.iter().filter(|file| file.bundled) {
+            let marker = format!("// ---- {}\n", file.path);
+            assert_eq!(text.matches(&marker).count(), 1, "{}", file.path);
+        }
+        let entry = served(CLIENT_ENTRY).expect("the entry").0;
+        let imports: Vec<&str> = entry.lines().filter(|l| l.starts_with("import")).collect();
+        assert_eq!(imports, ["import \"./bundle.js\";"]);
+    }
+
+    #[test]
+    fn a_site_replacing_a_bundled_module_gets_the_modules_one_by_one() {
+        let (text, etag) = builtin(BUNDLE, |path| path == "/lunette/views.js").expect("served");
+        assert_eq!(text, UNBUNDLED);
+        assert_eq!(etag, entity_tag(content_hash(UNBUNDLED.as_bytes())));
+        let (text, _) = builtin(BUNDLE, |path| path == "/lunette/app.css").expect("served");
+        assert_ne!(text, UNBUNDLED, "files outside the bundle change nothing");
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! session cookie's attributes, and which `Host` names the server answers to (DNS rebinding).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, header};
+
+use crate::assets;
 
 /// The app page at `/<sid>` (built-in or the site's `html/index.html`), unless the site
 /// brings its own policy in [`SITE_POLICY`]. What the bundled client needs: its modules and
@@ -51,6 +54,20 @@ pub(crate) fn app_policy(site_policy: Option<&Bytes>) -> Result<Option<HeaderVal
             "{SITE_POLICY} holds characters a header cannot carry"
         )),
     }
+}
+
+/// The `Link` header of app pages: a `modulepreload` of the client's bundle, which its entry
+/// `client.js` imports. The browser starts fetching it as the page's headers arrive, beside the
+/// entry rather than after it, and a site's own `html/index.html` gets this without saying so.
+pub(crate) fn module_preloads() -> HeaderValue {
+    static LINK: OnceLock<HeaderValue> = OnceLock::new();
+    LINK.get_or_init(|| {
+        let links: Vec<String> = assets::preloaded_modules()
+            .map(|module| format!("<{module}>; rel=modulepreload"))
+            .collect();
+        HeaderValue::from_str(&links.join(", ")).unwrap_or(HeaderValue::from_static(""))
+    })
+    .clone()
 }
 
 /// The `Set-Cookie` value naming the session. `HttpOnly`: the client takes the sid from the

@@ -198,8 +198,13 @@ impl Core {
         sessions.touch(sid, &mut cx);
         let body = match cx.site.get("html/index.html") {
             Some(index) => index.clone(),
-            None => Bytes::from_static(pages::SHELL.as_bytes()),
+            None => Bytes::from_static(pages::shell().as_bytes()),
         };
+        // A site that brings its own client may not use the built-in modules.
+        let own_client = cx
+            .site
+            .get(&format!("html{}", assets::CLIENT_ENTRY))
+            .is_some();
         let policy = match headers::app_policy(cx.site.get(headers::SITE_POLICY)) {
             Ok(policy) => policy,
             Err(problem) => {
@@ -222,6 +227,9 @@ impl Core {
             Some(policy) => headers.insert(header::CONTENT_SECURITY_POLICY, policy),
             None => headers.remove(header::CONTENT_SECURITY_POLICY),
         };
+        if !own_client {
+            headers.insert(header::LINK, headers::module_preloads());
+        }
         response
     }
 
@@ -280,7 +288,7 @@ impl Core {
                 let etag = assets::entity_tag(assets::content_hash(body));
                 Some((body.clone(), etag))
             }
-            None => assets::builtin(path)
+            None => assets::builtin(path, |path| self.site.get(&format!("html{path}")).is_some())
                 .map(|(text, etag)| (Bytes::from_static(text.as_bytes()), etag)),
         };
         let Some((body, etag)) = found else {

@@ -30,6 +30,7 @@
 
 mod alarm;
 mod assets;
+mod bundle;
 mod config;
 mod core;
 mod debug;

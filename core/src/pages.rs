@@ -2,7 +2,9 @@
 //! self-contained, and every interpolated text is escaped.
 
 use std::fmt::Write;
+use std::sync::OnceLock;
 
+use crate::assets;
 use crate::lua::StartFailure;
 
 /// Escapes text for HTML element content and double-quoted attribute values.
@@ -21,11 +23,29 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
-/// The page served at `/<sid>` when the site has no `html/index.html`.
-pub(crate) const SHELL: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+/// The page served at `/<sid>` when the site has no `html/index.html`: the client's stylesheet,
+/// a `modulepreload` link for the client's bundle, so that the browser fetches it beside the
+/// entry module rather than after it, and the entry.
+pub(crate) fn shell() -> &'static str {
+    static SHELL: OnceLock<String> = OnceLock::new();
+    SHELL.get_or_init(|| {
+        let mut page = String::from(
+            "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>lunette</title>\n\
-<link rel=\"stylesheet\" href=\"/lunette/client.css\">\n\
-<script type=\"module\" src=\"/lunette/client.js\"></script>\n</head>\n<body>\n<div ui-app></div>\n</body>\n</html>\n";
+<link rel=\"stylesheet\" href=\"/lunette/client.css\">\n",
+        );
+        for module in assets::preloaded_modules() {
+            let _ = writeln!(page, "<link rel=\"modulepreload\" href=\"{module}\">");
+        }
+        let _ = write!(
+            page,
+            "<script type=\"module\" src=\"{}\"></script>\n</head>\n<body>\n<div ui-app></div>\n\
+</body>\n</html>\n",
+            assets::CLIENT_ENTRY
+        );
+        page
+    })
+}
 
 /// A small error page: a heading and already-escaped HTML below it.
 fn error_page(title: &str, body_html: &str) -> String {

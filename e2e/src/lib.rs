@@ -5,7 +5,8 @@
 //!
 //! Chromium and its driver come from Debian (`apt-get install -y chromium chromium-driver`;
 //! `.ci/run` installs them when missing). `LUNETTE_CHROMIUM` and `LUNETTE_CHROMEDRIVER` override
-//! the default paths; `LUNETTE_E2E_LOGS=1` shows the server's and the driver's logs.
+//! the default paths; `LUNETTE_BINARY` runs a given `lunette` executable instead of building one
+//! (to compare two builds); `LUNETTE_E2E_LOGS=1` shows the server's and the driver's logs.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -87,6 +88,9 @@ fn log_sink() -> Stdio {
 pub fn lunette_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
+        if let Some(binary) = std::env::var_os("LUNETTE_BINARY").filter(|b| !b.is_empty()) {
+            return PathBuf::from(binary);
+        }
         let mut build = Command::new(env!("CARGO"));
         build.current_dir(workspace_root());
         build.args([
@@ -209,6 +213,52 @@ const DIAGNOSTICS: &str = r#"
 const body = document.body ? document.body.innerText : "";
 return location.href + "\n" + body.slice(0, 600);
 "#;
+
+/// One WebSocket frame the page sent or received, as `e2e/src/recorder.js` saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// Sent by the page (else received).
+    pub outbound: bool,
+    /// Milliseconds since navigation start (`performance.now()`).
+    pub at: f64,
+    pub text: String,
+    /// For an outbound frame sent in the task of an inbound one (or in a microtask right
+    /// after it): that frame's index in the recording.
+    pub during: Option<usize>,
+}
+
+impl Frame {
+    /// The frame's JSON (`Value::Null` if it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// The messages of the frame: a batch's `messages`, an array's elements, or the object.
+    pub fn messages(&self) -> Vec<Value> {
+        match self.json() {
+            Value::Array(messages) => messages,
+            Value::Object(mut batch) if batch.contains_key("messages") => {
+                match batch.remove("messages") {
+                    Some(Value::Array(messages)) => messages,
+                    _ => Vec::new(),
+                }
+            }
+            Value::Null => Vec::new(),
+            message => vec![message],
+        }
+    }
+}
+
+/// The script that records a page's WebSocket frames (`e2e/src/recorder.js`) and, with
+/// `ready = Some((css, count))`, the time at which `count` elements matching `css` first show
+/// text.
+pub fn frame_recorder(ready: Option<(&str, usize)>) -> String {
+    let ready = match ready {
+        Some((css, count)) => json!({ "css": css, "count": count }),
+        None => Value::Null,
+    };
+    include_str!("recorder.js").replace("__READY__", &ready.to_string())
+}
 
 /// Only one browser per test process at a time: the machine has two cores, and Chromium
 /// starting beside another Chromium makes waits flaky rather than the suite faster.
@@ -596,24 +646,90 @@ impl Browser {
         png
     }
 
+    /// Runs `script` in every document this tab opens from now on, before the page's own
+    /// scripts (Chromium's `Page.addScriptToEvaluateOnNewDocument`, through chromedriver). The
+    /// page's Content-Security-Policy does not apply to it.
+    pub fn on_new_document(&self, script: &str) {
+        let command = json!({
+            "cmd": "Page.addScriptToEvaluateOnNewDocument",
+            "params": { "source": script },
+        });
+        let path = format!("/session/{}/goog/cdp/execute", self.session);
+        let reply = self.driver_request("POST", &path, &command.to_string());
+        assert!(
+            reply
+                .as_deref()
+                .is_some_and(|r| r.starts_with("HTTP/1.1 200")),
+            "chromedriver refused {path}: {reply:?}"
+        );
+    }
+
+    /// Records the WebSocket frames of every page opened from now on (see [`frame_recorder`]).
+    pub fn record_frames(&self, ready: Option<(&str, usize)>) {
+        self.on_new_document(&frame_recorder(ready));
+    }
+
+    /// The frames the current page has sent and received so far, in order.
+    pub async fn recorded_frames(&self) -> Vec<Frame> {
+        let frames = self
+            .execute("return window.__lunetteRecord.frames;", vec![])
+            .await;
+        frames
+            .as_array()
+            .expect("the page records its frames (Browser::record_frames)")
+            .iter()
+            .map(|frame| Frame {
+                outbound: frame["dir"] == "out",
+                at: frame["t"].as_f64().unwrap_or_default(),
+                text: frame["text"].as_str().unwrap_or_default().to_owned(),
+                during: frame["during"].as_u64().map(|i| i as usize),
+            })
+            .collect()
+    }
+
+    /// One HTTP request to chromedriver on a connection of its own, synchronously: for what
+    /// fantoccini has no command for, and for `Drop`. The whole reply, or `None`.
+    fn driver_request(&self, method: &str, path: &str, body: &str) -> Option<String> {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.driver_port));
+        let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(1)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            self.driver_port,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        // chromedriver may keep the connection open: read the head, then Content-Length bytes.
+        let mut reply = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&reply);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .filter_map(|line| line.split_once(':'))
+                    .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    return Some(text.into_owned());
+                }
+            }
+            match stream.read(&mut chunk).ok()? {
+                0 => return Some(String::from_utf8_lossy(&reply).into_owned()),
+                n => reply.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
     /// Asks chromedriver to end the session (which quits Chromium), synchronously.
     fn end_session(&self) {
         if self.session.is_empty() {
             return;
         }
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.driver_port));
-        let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(1)) else {
-            return;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let request = format!(
-            "DELETE /session/{} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\
-             Connection: close\r\n\r\n",
-            self.session, self.driver_port
-        );
-        if stream.write_all(request.as_bytes()).is_ok() {
-            let _ = stream.read_to_end(&mut Vec::new());
-        }
+        let _ = self.driver_request("DELETE", &format!("/session/{}", self.session), "");
     }
 }
 
