@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response};
+use hyper::upgrade::OnUpgrade;
 use lunette_core::{ConnId, Core, HttpReply, LogLevel, LogRecord, Misuse, Output, SessionId};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -22,14 +23,19 @@ use crate::route;
 use crate::shards::Changes;
 use crate::tasks::Tasks;
 use crate::watchdog::StepWatch;
-use crate::websocket::{self, Link};
+use crate::websocket::{self, Handed, Link};
 use crate::ws_conns::{Overflow, WsConns};
 
-/// One request forwarded to the shard that owns its session, with where to send its answer.
+/// What one shard asks of the shard that owns a session.
 #[derive(Debug)]
-pub struct Job {
-    request: Request<Bytes>,
-    reply: oneshot::Sender<Answer>,
+pub enum Job {
+    /// A request naming the session, with where to send its answer.
+    Request {
+        request: Request<Bytes>,
+        reply: oneshot::Sender<Answer>,
+    },
+    /// A WebSocket of the session, to be served on the owner's thread from now on.
+    Socket(Handed),
 }
 
 /// A shard's answer to a request.
@@ -112,10 +118,6 @@ impl Shard {
         self.stopping.clone()
     }
 
-    pub fn websocket_config(&self) -> WebSocketConfig {
-        self.websocket
-    }
-
     /// Answers the request here, or has it answered by the shard owning the session it names.
     pub async fn call(self: &Rc<Self>, request: Request<Bytes>) -> Result<Answer, ShardGone> {
         match route::owner(request.uri().path(), self.count) {
@@ -128,23 +130,63 @@ impl Shard {
         let queue = self.queues.borrow().get(owner).cloned().ok_or(ShardGone)?;
         let (reply, answer) = oneshot::channel();
         queue
-            .send(Job { request, reply })
+            .send(Job::Request { request, reply })
             .await
             .map_err(|_| ShardGone)?;
         answer.await.map_err(|_| ShardGone)
     }
 
-    /// Answers requests forwarded by other shards until every shard has stopped.
+    /// Answers requests forwarded by other shards, and serves the WebSockets they hand over,
+    /// until every shard has stopped.
     pub async fn serve_jobs(self: &Rc<Self>, mut jobs: mpsc::Receiver<Job>) {
         while let Some(job) = jobs.recv().await {
-            if job.reply.is_closed() {
-                // The client went away while the request was queued: nobody would see a reply,
-                // and a `GET /` would only create a session no one can claim.
-                continue;
+            match job {
+                Job::Request { reply, .. } if reply.is_closed() => {
+                    // The client went away while the request was queued: nobody would see a
+                    // reply, and a `GET /` would only create a session no one can claim.
+                }
+                Job::Request { request, reply } => {
+                    // The client may have gone meanwhile; then there is no one to tell (a
+                    // dropped `Upgrade` link tells core the connection closed).
+                    let _ = reply.send(self.handle_http(request));
+                }
+                Job::Socket(handed) => {
+                    let serving = websocket::serve_handed(handed, self.websocket, self.stopping());
+                    self.tasks.spawn(serving);
+                }
             }
-            // The client may have gone meanwhile; then there is no one to tell (a dropped
-            // `Upgrade` link tells core the connection closed).
-            let _ = job.reply.send(self.handle_http(job.request));
+        }
+    }
+
+    /// Serves an upgraded connection whose `101` this shard sent: on the owner shard's thread
+    /// (see [`crate::websocket`]), or here if it cannot move.
+    pub async fn serve_websocket(self: Rc<Self>, upgrade: OnUpgrade, link: Link) {
+        if link.home == self.index {
+            websocket::serve(upgrade, link, self.websocket, self.stopping()).await;
+            return;
+        }
+        let Some(upgraded) = websocket::upgraded(upgrade, link.conn).await else {
+            return;
+        };
+        let (stream, read) = match websocket::detach(upgraded) {
+            Ok(Ok(detached)) => detached,
+            Ok(Err(error)) => {
+                // Dropping the link tells the owner's core the connection closed.
+                tracing::debug!(
+                    "{}: a WebSocket could not leave its thread: {error}",
+                    link.conn
+                );
+                return;
+            }
+            Err(upgraded) => {
+                websocket::serve_upgraded(upgraded, link, self.websocket, self.stopping()).await;
+                return;
+            }
+        };
+        let queue = self.queues.borrow().get(link.home).cloned();
+        if let Some(queue) = queue {
+            // If the owner has stopped, the link and the socket are dropped: nothing to serve.
+            let _ = queue.send(Job::Socket(Handed { stream, read, link })).await;
         }
     }
 
@@ -208,6 +250,7 @@ impl Shard {
         });
         Link {
             conn,
+            home: self.index,
             commands,
             inbox,
         }

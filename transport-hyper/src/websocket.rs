@@ -1,27 +1,33 @@
 //! `/ws/<sid>`: completing the handshake core accepted, and the task that drives the socket.
 //!
 //! The flow, when the thread that accepted the HTTP connection (A) is not the one owning the
-//! session (B); when they are the same the flow is identical, channels included:
+//! session (B):
 //!
 //! 1. A's service takes hyper's `OnUpgrade` out of the request and forwards the request to B
 //!    (see [`crate::shard`]). B's core answers `Upgrade { conn, .. }`; B registers `conn` in its
 //!    [`WsConns`](crate::ws_conns::WsConns), which keeps the sending end of its outbound
 //!    queue, starts an *inbox* task on its own thread, and sends A a [`Link`]: the queue's
 //!    receiving end (an [`Outbox`]) and the inbox sender.
-//! 2. A answers `101` ([`handshake`]) and spawns [`serve`] on its own thread: once hyper hands
-//!    over the connection, the task owns the socket. Inbound text goes into the inbox (bounded
-//!    in messages and bytes, see [`crate::inbox`]: a busy core slows the reading of the socket
-//!    down); B's inbox task passes it to core on
-//!    B's thread. Core's `WsSend`/`WsClose` go from B's output drain to the task as commands,
+//! 2. A answers `101` ([`handshake`]). Once hyper hands over the connection, A takes the TCP
+//!    socket out of it ([`detach`]) and hands it to B with the link ([`Handed`]); B spawns
+//!    [`serve_handed`] on its own thread. So every message of the connection is served on
+//!    B's thread, with no thread hop: each hop costs a wake-up of the other thread (an
+//!    `eventfd` write and an `epoll_wait`) both ways, which measured as much as the rest of
+//!    a round trip (BENCHMARKS.md, 2026-12-07). When A is B the socket stays where it is
+//!    ([`serve`]); so it does when hyper's connection is not a plain TCP stream, in which case
+//!    the channels below cross threads, as they are built to.
+//! 3. The socket task passes inbound text into the inbox (bounded in messages and bytes, see
+//!    [`crate::inbox`]: a busy core slows the reading of the socket down); B's inbox task passes
+//!    it to core. Core's `WsSend`/`WsClose` go from B's output drain to the task as commands,
 //!    bounded in bytes: a peer that does not read while frames keep coming for it is closed
 //!    with 1008 once its queue would pass `--max-outbound-bytes` (B tells core at once).
-//! 3. However the connection ends, the task drops the link. B's inbox task then sees its
+//! 4. However the connection ends, the task drops the link. B's inbox task then sees its
 //!    channel close after the last text and reports the close to core, unless B already did
 //!    (a close core asked for): [`WsConns`](crate::ws_conns::WsConns) holds a connection until
 //!    it is reported, so each close reaches core exactly once. A link dropped before any task
-//!    got it (the client left during the forward) reports the same way.
+//!    got it (the client left during the forward or the hand-over) reports the same way.
 //!
-//! So B's core is only touched on B's thread, and A's socket only on A's.
+//! So B's core is only touched on B's thread, and a socket only on the thread serving it.
 
 use std::time::Duration;
 
@@ -29,10 +35,11 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{CONNECTION, HeaderValue, SEC_WEBSOCKET_ACCEPT, UPGRADE};
 use http::{Response, StatusCode};
-use hyper::upgrade::OnUpgrade;
+use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use lunette_core::ConnId;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout_at};
 use tokio_tungstenite::WebSocketStream;
@@ -76,8 +83,35 @@ pub fn config(max_message: usize) -> WebSocketConfig {
 #[derive(Debug)]
 pub struct Link {
     pub conn: ConnId,
+    /// The index of the shard that owns the connection's session.
+    pub home: usize,
     pub commands: Outbox,
     pub inbox: InboxSender,
+}
+
+/// An upgraded connection on its way to the thread of the shard owning its session.
+#[derive(Debug)]
+pub struct Handed {
+    pub stream: std::net::TcpStream,
+    /// What hyper had read past the request head (the client's first frames, if it did not
+    /// wait for the `101`).
+    pub read: Bytes,
+    pub link: Link,
+}
+
+/// Takes the TCP socket out of a connection hyper has handed over, with what hyper had read
+/// past the request head, to move it to another thread. `Err` gives the connection back when it
+/// is not a plain TCP stream; `Ok(Err)` is a socket that could not leave this thread's poller.
+pub fn detach(
+    upgraded: Upgraded,
+) -> Result<std::io::Result<(std::net::TcpStream, Bytes)>, Upgraded> {
+    let parts = upgraded.downcast::<TokioIo<TcpStream>>()?;
+    let read = parts.read_buf;
+    Ok(parts
+        .io
+        .into_inner()
+        .into_std()
+        .map(|stream| (stream, read)))
 }
 
 /// The `101 Switching Protocols` answering a request with this `Sec-WebSocket-Key` (no
@@ -94,28 +128,72 @@ pub fn handshake(key: &HeaderValue) -> Response<Bytes> {
     response
 }
 
-/// Drives one connection from the end of the handshake to its close; `stopping` turning true
-/// closes it with 1001.
+/// Drives one connection, on this thread, from the end of the handshake to its close;
+/// `stopping` turning true closes it with 1001.
 pub async fn serve(
     upgrade: OnUpgrade,
     link: Link,
     config: WebSocketConfig,
-    mut stopping: watch::Receiver<bool>,
+    stopping: watch::Receiver<bool>,
 ) {
+    if let Some(upgraded) = upgraded(upgrade, link.conn).await {
+        serve_upgraded(upgraded, link, config, stopping).await;
+    }
+}
+
+/// The connection once hyper hands it over; `None` if the handshake failed.
+pub async fn upgraded(upgrade: OnUpgrade, conn: ConnId) -> Option<Upgraded> {
+    match upgrade.await {
+        Ok(upgraded) => Some(upgraded),
+        Err(error) => {
+            tracing::debug!("{conn}: the handshake failed: {error}");
+            None
+        }
+    }
+}
+
+/// [`serve`] for a connection hyper has already handed over.
+pub async fn serve_upgraded(
+    upgraded: Upgraded,
+    link: Link,
+    config: WebSocketConfig,
+    stopping: watch::Receiver<bool>,
+) {
+    let io = TokioIo::new(upgraded);
+    let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+    run(socket, link, stopping).await;
+}
+
+/// [`serve`] for a connection another thread [`detach`]ed and handed to this one.
+pub async fn serve_handed(
+    handed: Handed,
+    config: WebSocketConfig,
+    stopping: watch::Receiver<bool>,
+) {
+    let Handed { stream, read, link } = handed;
+    let stream = match TcpStream::from_std(stream) {
+        Ok(stream) => stream,
+        Err(error) => {
+            tracing::debug!("{}: could not serve a handed socket: {error}", link.conn);
+            return;
+        }
+    };
+    let socket =
+        WebSocketStream::from_partially_read(stream, read.to_vec(), Role::Server, Some(config))
+            .await;
+    run(socket, link, stopping).await;
+}
+
+async fn run<S>(mut socket: WebSocketStream<S>, link: Link, mut stopping: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let Link {
         conn,
         commands,
         inbox,
+        ..
     } = link;
-    let upgraded = match upgrade.await {
-        Ok(upgraded) => upgraded,
-        Err(error) => {
-            tracing::debug!("{conn}: the handshake failed: {error}");
-            return;
-        }
-    };
-    let io = TokioIo::new(upgraded);
-    let mut socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
     let ending = drive(&mut socket, commands, inbox, &mut stopping).await;
     tracing::debug!("{conn}: {ending:?}");
     finish(&mut socket, &ending).await;
