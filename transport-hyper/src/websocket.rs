@@ -29,6 +29,8 @@
 //!
 //! So B's core is only touched on B's thread, and a socket only on the thread serving it.
 
+use std::future::Future;
+use std::pin::{Pin, pin};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -41,7 +43,7 @@ use lunette_core::ConnId;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout_at};
+use tokio::time::{Instant, MissedTickBehavior, Sleep, interval_at, sleep_until, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -50,7 +52,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::inbox::InboxSender;
-use crate::ws_conns::{Outbox, OverflowSignal, WsCommand};
+use crate::ws_conns::{Outbox, WsCommand};
 
 /// The server pings this often (PROTOCOL §3.1) ...
 const PING_INTERVAL: Duration = Duration::from_secs(30);
@@ -215,6 +217,10 @@ enum Ending {
 
 /// Passes messages both ways until the connection ends; the link's channels are dropped on
 /// return, which tells the owner shard.
+///
+/// The futures that wait for rare events (the silence limit, an overflow, a stop) are made
+/// once per connection, not once per message: each would otherwise register a timer or a
+/// waiter and remove it again on every pass of the loop.
 async fn drive<S>(
     socket: &mut WebSocketStream<S>,
     mut commands: Outbox,
@@ -225,15 +231,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let overflow = commands.overflow();
-    let mut heard = Instant::now();
-    let mut pings = interval_at(heard + PING_INTERVAL, PING_INTERVAL);
+    let mut overflowed = pin!(overflow.wait());
+    let mut stop = pin!(stopping.wait_for(|stop| *stop));
+    let mut silence = Silence::new(Instant::now());
+    let mut pings = interval_at(silence.heard + PING_INTERVAL, PING_INTERVAL);
     // After a send held up by a slow peer, one ping is enough.
     pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        let silent = heard + SILENCE_LIMIT;
         tokio::select! {
             message = socket.next() => {
-                heard = Instant::now();
+                silence.heard = Instant::now();
                 match message {
                     Some(Ok(Message::Text(text))) => {
                         if inbox.send(text.as_str().to_owned()).await.is_err() {
@@ -249,9 +256,10 @@ where
             }
             command = commands.recv() => match command {
                 Some(WsCommand::Send(text)) => {
-                    let sent = send(socket, Message::text(text), silent, &overflow).await;
+                    let message = Message::text(text);
+                    let sent = send(socket, message, &mut silence, overflowed.as_mut()).await;
                     if let Err(ending) = sent {
-                        return ending;
+                        return ending.unwrap_or(Ending::Overflow(overflow.limit()));
                     }
                 }
                 Some(WsCommand::Close(code)) => return Ending::Close(CloseCode::from(code)),
@@ -259,43 +267,80 @@ where
                 None => return Ending::Close(CloseCode::Away),
             },
             _ = pings.tick() => {
-                let sent = send(socket, Message::Ping(Bytes::new()), silent, &overflow).await;
+                let ping = Message::Ping(Bytes::new());
+                let sent = send(socket, ping, &mut silence, overflowed.as_mut()).await;
                 if let Err(ending) = sent {
-                    return ending;
+                    return ending.unwrap_or(Ending::Overflow(overflow.limit()));
                 }
             }
-            () = overflow.wait() => return Ending::Overflow(overflow.limit()),
-            () = sleep_until(silent) => return Ending::Close(CloseCode::Away),
-            _ = stopping.wait_for(|stop| *stop) => return Ending::Close(CloseCode::Away),
+            () = overflowed.as_mut() => return Ending::Overflow(overflow.limit()),
+            silent = silence.elapsed() => if silent {
+                return Ending::Close(CloseCode::Away);
+            },
+            _ = stop.as_mut() => return Ending::Close(CloseCode::Away),
         }
+    }
+}
+
+/// The silence limit: one timer per connection, moved forward only when it fires, to when the
+/// peer was last heard from plus [`SILENCE_LIMIT`].
+struct Silence {
+    heard: Instant,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl Silence {
+    fn new(heard: Instant) -> Self {
+        Self {
+            heard,
+            timer: Box::pin(sleep_until(heard + SILENCE_LIMIT)),
+        }
+    }
+
+    /// Completes when the timer fires: true if the peer has now been silent for the whole
+    /// limit, false if it was heard from meanwhile (the timer then waits again). Cancel-safe.
+    async fn elapsed(&mut self) -> bool {
+        self.timer.as_mut().await;
+        let silent = self.heard + SILENCE_LIMIT;
+        if Instant::now() >= silent {
+            return true;
+        }
+        self.timer.as_mut().reset(silent);
+        false
     }
 }
 
 /// Sends one message, giving up when the peer has been silent too long (a peer that does not
 /// read blocks the send, and its pongs are not read meanwhile) or when its queue overflows
-/// meanwhile.
-async fn send<S>(
+/// meanwhile (`Err(None)`).
+async fn send<S, F>(
     socket: &mut WebSocketStream<S>,
     message: Message,
-    silent: Instant,
-    overflow: &OverflowSignal,
-) -> Result<(), Ending>
+    silence: &mut Silence,
+    mut overflowed: Pin<&mut F>,
+) -> Result<(), Option<Ending>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
+    F: Future<Output = ()>,
 {
-    tokio::select! {
-        sent = timeout_at(silent, socket.send(message)) => match sent {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(WsError::WriteBufferFull(_))) => {
-                tracing::warn!(
-                    "an outbound frame over {MAX_WRITE_BUFFER} bytes closed its connection"
-                );
-                Err(Ending::Close(CloseCode::Error))
-            }
-            Ok(Err(_)) => Err(Ending::Gone),
-            Err(_) => Err(Ending::Close(CloseCode::Away)),
-        },
-        () = overflow.wait() => Err(Ending::Overflow(overflow.limit())),
+    let mut sending = pin!(socket.send(message));
+    loop {
+        tokio::select! {
+            sent = sending.as_mut() => return match sent {
+                Ok(()) => Ok(()),
+                Err(WsError::WriteBufferFull(_)) => {
+                    tracing::warn!(
+                        "an outbound frame over {MAX_WRITE_BUFFER} bytes closed its connection"
+                    );
+                    Err(Some(Ending::Close(CloseCode::Error)))
+                }
+                Err(_) => Err(Some(Ending::Gone)),
+            },
+            silent = silence.elapsed() => if silent {
+                return Err(Some(Ending::Close(CloseCode::Away)));
+            },
+            () = overflowed.as_mut() => return Err(None),
+        }
     }
 }
 
