@@ -23,7 +23,7 @@ use crate::route;
 use crate::shards::Changes;
 use crate::tasks::Tasks;
 use crate::watchdog::StepWatch;
-use crate::websocket::{self, Handed, Link};
+use crate::websocket::{self, Handed, Link, Serving};
 use crate::ws_conns::{Overflow, WsConns};
 
 /// What one shard asks of the shard that owns a session.
@@ -151,8 +151,8 @@ impl Shard {
                     let _ = reply.send(self.handle_http(request));
                 }
                 Job::Socket(handed) => {
-                    let serving = websocket::serve_handed(handed, self.websocket, self.stopping());
-                    self.tasks.spawn(serving);
+                    let serving = self.serving(Some(handed.link.conn));
+                    self.tasks.spawn(websocket::serve_handed(handed, serving));
                 }
             }
         }
@@ -162,7 +162,8 @@ impl Shard {
     /// (see [`crate::websocket`]), or here if it cannot move.
     pub async fn serve_websocket(self: Rc<Self>, upgrade: OnUpgrade, link: Link) {
         if link.home == self.index {
-            websocket::serve(upgrade, link, self.websocket, self.stopping()).await;
+            let serving = self.serving(Some(link.conn));
+            websocket::serve(upgrade, link, serving).await;
             return;
         }
         let Some(upgraded) = websocket::upgraded(upgrade, link.conn).await else {
@@ -179,7 +180,7 @@ impl Shard {
                 return;
             }
             Err(upgraded) => {
-                websocket::serve_upgraded(upgraded, link, self.websocket, self.stopping()).await;
+                websocket::serve_upgraded(upgraded, link, self.serving(None)).await;
                 return;
             }
         };
@@ -187,6 +188,29 @@ impl Shard {
         if let Some(queue) = queue {
             // If the owner has stopped, the link and the socket are dropped: nothing to serve.
             let _ = queue.send(Job::Socket(Handed { stream, read, link })).await;
+        }
+    }
+
+    /// How a socket task serves a connection; `home` names the connection when the task runs
+    /// on this, its owner shard's thread.
+    fn serving(self: &Rc<Self>, home: Option<ConnId>) -> Serving {
+        let direct = home.map(|conn| {
+            let shard = Rc::clone(self);
+            Rc::new(move |text: &str| shard.take_text(conn, text)) as websocket::Direct
+        });
+        Serving {
+            config: self.websocket,
+            stopping: self.stopping(),
+            direct,
+        }
+    }
+
+    /// Passes one inbound message of `conn` to core, unless the connection has been closed.
+    fn take_text(&self, conn: ConnId, text: &str) {
+        if self.conns.borrow().is_open(conn) {
+            self.step("a WebSocket message", |core, now| {
+                core.handle_ws_text(now, conn, text)
+            });
         }
     }
 
@@ -236,11 +260,7 @@ impl Shard {
         let shard = Rc::clone(self);
         self.tasks.spawn(async move {
             while let Some(message) = texts.recv().await {
-                if shard.conns.borrow().is_open(conn) {
-                    shard.step("a WebSocket message", |core, now| {
-                        core.handle_ws_text(now, conn, &message.text)
-                    });
-                }
+                shard.take_text(conn, &message.text);
             }
             if shard.conns.borrow_mut().remove(conn) {
                 shard.step("a WebSocket close", |core, now| {

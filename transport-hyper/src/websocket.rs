@@ -31,6 +31,7 @@
 
 use std::future::Future;
 use std::pin::{Pin, pin};
+use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -51,7 +52,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::inbox::InboxSender;
+use crate::inbox::{Closed, InboxSender};
 use crate::ws_conns::{Outbox, WsCommand};
 
 /// The server pings this often (PROTOCOL §3.1) ...
@@ -130,16 +131,25 @@ pub fn handshake(key: &HeaderValue) -> Response<Bytes> {
     response
 }
 
-/// Drives one connection, on this thread, from the end of the handshake to its close;
-/// `stopping` turning true closes it with 1001.
-pub async fn serve(
-    upgrade: OnUpgrade,
-    link: Link,
-    config: WebSocketConfig,
-    stopping: watch::Receiver<bool>,
-) {
+/// Hands one inbound text to core at once, on the owner shard's thread.
+pub type Direct = Rc<dyn Fn(&str)>;
+
+/// How a socket task serves its connection.
+pub struct Serving {
+    pub config: WebSocketConfig,
+    /// Turns true on a stop, which closes the connection with 1001.
+    pub stopping: watch::Receiver<bool>,
+    /// Set when the task runs on the owner shard's thread: a message that finds the inbox empty
+    /// goes straight to core instead of waking the inbox task, which saves a task switch each
+    /// way (the reply is queued for this very task). The inbox keeps its role whenever messages
+    /// wait, and the close is still reported by the inbox task once the link is dropped.
+    pub direct: Option<Direct>,
+}
+
+/// Drives one connection, on this thread, from the end of the handshake to its close.
+pub async fn serve(upgrade: OnUpgrade, link: Link, serving: Serving) {
     if let Some(upgraded) = upgraded(upgrade, link.conn).await {
-        serve_upgraded(upgraded, link, config, stopping).await;
+        serve_upgraded(upgraded, link, serving).await;
     }
 }
 
@@ -155,23 +165,14 @@ pub async fn upgraded(upgrade: OnUpgrade, conn: ConnId) -> Option<Upgraded> {
 }
 
 /// [`serve`] for a connection hyper has already handed over.
-pub async fn serve_upgraded(
-    upgraded: Upgraded,
-    link: Link,
-    config: WebSocketConfig,
-    stopping: watch::Receiver<bool>,
-) {
+pub async fn serve_upgraded(upgraded: Upgraded, link: Link, serving: Serving) {
     let io = TokioIo::new(upgraded);
-    let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-    run(socket, link, stopping).await;
+    let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(serving.config)).await;
+    run(socket, link, serving).await;
 }
 
 /// [`serve`] for a connection another thread [`detach`]ed and handed to this one.
-pub async fn serve_handed(
-    handed: Handed,
-    config: WebSocketConfig,
-    stopping: watch::Receiver<bool>,
-) {
+pub async fn serve_handed(handed: Handed, serving: Serving) {
     let Handed { stream, read, link } = handed;
     let stream = match TcpStream::from_std(stream) {
         Ok(stream) => stream,
@@ -180,13 +181,13 @@ pub async fn serve_handed(
             return;
         }
     };
+    let config = Some(serving.config);
     let socket =
-        WebSocketStream::from_partially_read(stream, read.to_vec(), Role::Server, Some(config))
-            .await;
-    run(socket, link, stopping).await;
+        WebSocketStream::from_partially_read(stream, read.to_vec(), Role::Server, config).await;
+    run(socket, link, serving).await;
 }
 
-async fn run<S>(mut socket: WebSocketStream<S>, link: Link, mut stopping: watch::Receiver<bool>)
+async fn run<S>(mut socket: WebSocketStream<S>, link: Link, serving: Serving)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -196,9 +197,40 @@ where
         inbox,
         ..
     } = link;
-    let ending = drive(&mut socket, commands, inbox, &mut stopping).await;
+    let Serving {
+        mut stopping,
+        direct,
+        ..
+    } = serving;
+    let inbound = Inbound {
+        inbox,
+        direct: direct.as_deref(),
+    };
+    let ending = drive(&mut socket, commands, inbound, &mut stopping).await;
     tracing::debug!("{conn}: {ending:?}");
     finish(&mut socket, &ending).await;
+}
+
+/// Where the socket task puts inbound text: the inbox, or straight into core.
+struct Inbound<'a> {
+    inbox: InboxSender,
+    direct: Option<&'a dyn Fn(&str)>,
+}
+
+impl Inbound<'_> {
+    async fn take(&self, text: &str) -> Result<(), Closed> {
+        match self.direct {
+            Some(direct) if self.inbox.is_idle() => {
+                direct(text);
+                // Text already read from the socket costs no budget: without this, a peer
+                // that sends many small messages at once would hold the thread until all
+                // of them ran.
+                tokio::task::consume_budget().await;
+                Ok(())
+            }
+            _ => self.inbox.send(text.to_owned()).await,
+        }
+    }
 }
 
 /// Why a connection ends, and what is left to do on its socket.
@@ -224,7 +256,7 @@ enum Ending {
 async fn drive<S>(
     socket: &mut WebSocketStream<S>,
     mut commands: Outbox,
-    inbox: InboxSender,
+    inbound: Inbound<'_>,
     stopping: &mut watch::Receiver<bool>,
 ) -> Ending
 where
@@ -243,8 +275,16 @@ where
                 silence.heard = Instant::now();
                 match message {
                     Some(Ok(Message::Text(text))) => {
-                        if inbox.send(text.as_str().to_owned()).await.is_err() {
+                        if inbound.take(text.as_str()).await.is_err() {
                             return Ending::Close(CloseCode::Away);
+                        }
+                        // Core may have answered at once: send it now rather than on the next
+                        // pass of the loop.
+                        while let Some(command) = commands.try_recv() {
+                            let done = obey(socket, command, &mut silence, overflowed.as_mut());
+                            if let Err(ending) = done.await {
+                                return ending.unwrap_or(Ending::Overflow(overflow.limit()));
+                            }
                         }
                     }
                     Some(Ok(Message::Binary(_))) => return Ending::Close(CloseCode::Unsupported),
@@ -254,18 +294,14 @@ where
                     None => return Ending::Gone,
                 }
             }
-            command = commands.recv() => match command {
-                Some(WsCommand::Send(text)) => {
-                    let message = Message::text(text);
-                    let sent = send(socket, message, &mut silence, overflowed.as_mut()).await;
-                    if let Err(ending) = sent {
-                        return ending.unwrap_or(Ending::Overflow(overflow.limit()));
-                    }
+            command = commands.recv() => {
+                // `None`: the owner shard is gone.
+                let command = command.unwrap_or(WsCommand::Close(CloseCode::Away.into()));
+                let done = obey(socket, command, &mut silence, overflowed.as_mut());
+                if let Err(ending) = done.await {
+                    return ending.unwrap_or(Ending::Overflow(overflow.limit()));
                 }
-                Some(WsCommand::Close(code)) => return Ending::Close(CloseCode::from(code)),
-                // The owner shard is gone.
-                None => return Ending::Close(CloseCode::Away),
-            },
+            }
             _ = pings.tick() => {
                 let ping = Message::Ping(Bytes::new());
                 let sent = send(socket, ping, &mut silence, overflowed.as_mut()).await;
@@ -279,6 +315,24 @@ where
             },
             _ = stop.as_mut() => return Ending::Close(CloseCode::Away),
         }
+    }
+}
+
+/// Carries out one command of the owner shard; `Err` as for [`send`], or with the close a
+/// `Close` command asks for.
+async fn obey<S, F>(
+    socket: &mut WebSocketStream<S>,
+    command: WsCommand,
+    silence: &mut Silence,
+    overflowed: Pin<&mut F>,
+) -> Result<(), Option<Ending>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: Future<Output = ()>,
+{
+    match command {
+        WsCommand::Send(text) => send(socket, Message::text(text), silence, overflowed).await,
+        WsCommand::Close(code) => Err(Some(Ending::Close(CloseCode::from(code)))),
     }
 }
 
