@@ -16,12 +16,14 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then ulimit -
 trap '[ -z "${pid:-}" ] || kill "$pid"' EXIT
 
 start() {
+  : >/tmp/lunette-bench.out # emptied before the server starts: never read the last one's URL
   "$bin" --port 0 --max-sessions 1000000 ${SITE:+--dir "$SITE"} "$@" >/tmp/lunette-bench.out 2>/tmp/lunette-bench.err &
   pid=$!
   wait_for_url
 }
 # The round trip's floor: `loadgen floor`, the least server on the same stack (no Lua, no tracker).
 start_floor() {
+  : >/tmp/lunette-bench.out
   "$loadgen" floor >/tmp/lunette-bench.out 2>/tmp/lunette-bench.err &
   pid=$!
   wait_for_url

@@ -14,6 +14,7 @@ out=$(mktemp)
 trap '[ -z "${pid:-}" ] || kill "$pid"; rm -f "$out"' EXIT
 
 start() {
+  : >"$out" # emptied here, not by the background redirection: never read the last server's URL
   "$@" >"$out" 2>/dev/null &
   pid=$!
   for _ in $(seq 50); do
