@@ -82,6 +82,11 @@ pub struct FloorArgs {
     /// Port to listen on; 0 picks a free one
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Spin this many microseconds (wall clock) before answering each frame: a server on this
+    /// stack whose per-frame work took that long, e.g. lunette's core step, to see how much of
+    /// a gap to the floor that work alone explains
+    #[arg(long, default_value_t = 0)]
+    pub busy_us: u64,
 }
 
 /// `500ms`, `10s`, `2m`; a bare number is seconds.

@@ -11,6 +11,7 @@ mod adder;
 mod http;
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -31,13 +32,14 @@ pub async fn run(args: FloorArgs) -> Result<(), Error> {
     writeln!(stdout, "loadgen floor serving at http://{addr}/")?;
     stdout.flush()?;
     drop(stdout);
+    let busy = Duration::from_micros(args.busy_us);
     let mut sids = 0_u128;
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
         sids += 1;
         tokio::spawn(async move {
-            if let Err(error) = serve(stream, sids).await {
+            if let Err(error) = serve(stream, sids, busy).await {
                 eprintln!("loadgen floor: connection ended: {error}");
             }
         });
@@ -45,25 +47,34 @@ pub async fn run(args: FloorArgs) -> Result<(), Error> {
 }
 
 /// One connection: HTTP requests until one upgrades, then WebSocket frames until the close.
-/// `seed` makes the sids this connection hands out unique.
-async fn serve(mut stream: TcpStream, seed: u128) -> Result<(), Error> {
+/// `seed` makes the sids this connection hands out unique; `busy` is spent on each frame.
+async fn serve(mut stream: TcpStream, seed: u128, busy: Duration) -> Result<(), Error> {
     let Some(rest) = http::serve(&mut stream, seed).await? else {
         return Ok(());
     };
     let socket =
         WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(ws::config())).await;
-    answer(socket).await
+    answer(socket, busy).await
 }
 
-async fn answer(mut socket: WebSocketStream<TcpStream>) -> Result<(), Error> {
+async fn answer(mut socket: WebSocketStream<TcpStream>, busy: Duration) -> Result<(), Error> {
     let mut adder = adder::Adder::default();
     // After the peer's close, tungstenite sends the reply and then ends the stream.
     while let Some(message) = socket.next().await {
         if let Message::Text(text) = message?
             && let Some(reply) = adder.frame(text.as_str())
         {
+            spin(busy);
             socket.send(Message::text(reply)).await?;
         }
     }
     Ok(())
+}
+
+/// Keeps the thread busy for `busy` (`--busy-us`).
+fn spin(busy: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < busy {
+        std::hint::spin_loop();
+    }
 }
