@@ -2,7 +2,8 @@
 # Session creation, full sessions, WebSocket round trips and memory per session, through the
 # lunette binary over loopback (BENCHMARKS.md). Needs wrk (apt-get install wrk); the rest uses
 # bench/loadgen. Every measurement uses a fresh server process, serving the built-in default app
-# (Contacts) unless SITE names a site directory (the round trip always uses demo/adder).
+# (Contacts) unless SITE names a site directory (the round trip always uses demo/adder, and is set
+# beside `loadgen floor`; bench/roundtrip.sh repeats just that comparison).
 #   [SITE=demo/adder] bench/binary.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +16,19 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then ulimit -
 trap '[ -z "${pid:-}" ] || kill "$pid"' EXIT
 
 start() {
+  : >/tmp/lunette-bench.out # emptied before the server starts: never read the last one's URL
   "$bin" --port 0 --max-sessions 1000000 ${SITE:+--dir "$SITE"} "$@" >/tmp/lunette-bench.out 2>/tmp/lunette-bench.err &
   pid=$!
+  wait_for_url
+}
+# The round trip's floor: `loadgen floor`, the least server on the same stack (no Lua, no tracker).
+start_floor() {
+  : >/tmp/lunette-bench.out
+  "$loadgen" floor >/tmp/lunette-bench.out 2>/tmp/lunette-bench.err &
+  pid=$!
+  wait_for_url
+}
+wait_for_url() {
   for _ in $(seq 50); do
     url=$(grep -o 'http://[^ ]*' /tmp/lunette-bench.out || true)
     [ -n "$url" ] && return
@@ -52,9 +64,16 @@ line=$("$loadgen" sessions --url "$url" --concurrency 20 --duration "${seconds}s
 echo "Full sessions as above, the watch sent as a user event (answered at once): $line"
 stop
 
+start_floor
+line=$("$loadgen" roundtrip --url "$url" --count 2000)
+floor_p50=$(sed -n 's/.*p50 \([0-9]*\) µs.*/\1/p' <<<"$line")
+echo "Round-trip floor (loadgen floor: the same frames answered with no Lua and no tracker): $line"
+stop
+
 SITE= start --dir demo/adder
 line=$("$loadgen" roundtrip --url "$url" --count 2000)
-echo "Adder round trip (user update of value1 until the new compute() value arrives): $line"
+p50=$(sed -n 's/.*p50 \([0-9]*\) µs.*/\1/p' <<<"$line")
+echo "Adder round trip (user update of value1 until the new compute() value arrives): $line; p50 $(awk "BEGIN {printf \"%.2f\", $p50 / $floor_p50}")x the floor"
 stop
 
 start

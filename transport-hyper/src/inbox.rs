@@ -53,6 +53,11 @@ pub fn inbox(max_bytes: usize) -> (InboxSender, InboxReceiver) {
 }
 
 impl InboxSender {
+    /// True when no message is waiting for the shard or being handled by it.
+    pub fn is_idle(&self) -> bool {
+        self.bytes.available_permits() == self.max_bytes as usize
+    }
+
     /// Waits for room, then queues `text`.
     pub async fn send(&self, text: String) -> Result<(), Closed> {
         let cost = u32::try_from(text.len())
@@ -126,6 +131,18 @@ mod tests {
         assert!(!sends_now(&sender, &"x".repeat(500)).await);
         drop(receiver.recv().await);
         assert!(sends_now(&sender, &"x".repeat(500)).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn is_idle_until_a_message_waits_and_again_once_it_is_handled() {
+        let (sender, mut receiver) = inbox(100);
+        assert!(sender.is_idle());
+        assert!(sends_now(&sender, "x").await);
+        assert!(!sender.is_idle());
+        let taken = receiver.recv().await;
+        assert!(!sender.is_idle(), "taken but not yet handled");
+        drop(taken);
+        assert!(sender.is_idle());
     }
 
     #[tokio::test(start_paused = true)]

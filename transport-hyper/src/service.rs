@@ -65,11 +65,9 @@ fn switch(
         // Dropping the link tells core the connection closed.
         return plain(StatusCode::BAD_REQUEST, "400 Bad Request: not an upgrade\n");
     };
-    let config = shard.websocket_config();
-    let stopping = shard.stopping();
     shard
         .tasks()
-        .spawn(websocket::serve(upgrade, link, config, stopping));
+        .spawn(Rc::clone(shard).serve_websocket(upgrade, link));
     websocket::handshake(&key)
 }
 

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response};
+use hyper::upgrade::OnUpgrade;
 use lunette_core::{ConnId, Core, HttpReply, LogLevel, LogRecord, Misuse, Output, SessionId};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -23,14 +24,19 @@ use crate::route;
 use crate::shards::Changes;
 use crate::tasks::Tasks;
 use crate::watchdog::StepWatch;
-use crate::websocket::{self, Link};
+use crate::websocket::{self, Handed, Link, Serving};
 use crate::ws_conns::{Overflow, WsConns};
 
-/// One request forwarded to the shard that owns its session, with where to send its answer.
+/// What one shard asks of the shard that owns a session.
 #[derive(Debug)]
-pub struct Job {
-    request: Request<Bytes>,
-    reply: oneshot::Sender<Answer>,
+pub enum Job {
+    /// A request naming the session, with where to send its answer.
+    Request {
+        request: Request<Bytes>,
+        reply: oneshot::Sender<Answer>,
+    },
+    /// A WebSocket of the session, to be served on the owner's thread from now on.
+    Socket(Handed),
 }
 
 /// A shard's answer to a request.
@@ -136,10 +142,6 @@ impl Shard {
         self.ops.answer(method, path)
     }
 
-    pub fn websocket_config(&self) -> WebSocketConfig {
-        self.websocket
-    }
-
     /// Answers the request here, or has it answered by the shard owning the session it names.
     pub async fn call(self: &Rc<Self>, request: Request<Bytes>) -> Result<Answer, ShardGone> {
         match route::owner(request.uri().path(), self.count) {
@@ -152,23 +154,87 @@ impl Shard {
         let queue = self.queues.borrow().get(owner).cloned().ok_or(ShardGone)?;
         let (reply, answer) = oneshot::channel();
         queue
-            .send(Job { request, reply })
+            .send(Job::Request { request, reply })
             .await
             .map_err(|_| ShardGone)?;
         answer.await.map_err(|_| ShardGone)
     }
 
-    /// Answers requests forwarded by other shards until every shard has stopped.
+    /// Answers requests forwarded by other shards, and serves the WebSockets they hand over,
+    /// until every shard has stopped.
     pub async fn serve_jobs(self: &Rc<Self>, mut jobs: mpsc::Receiver<Job>) {
         while let Some(job) = jobs.recv().await {
-            if job.reply.is_closed() {
-                // The client went away while the request was queued: nobody would see a reply,
-                // and a `GET /` would only create a session no one can claim.
-                continue;
+            match job {
+                Job::Request { reply, .. } if reply.is_closed() => {
+                    // The client went away while the request was queued: nobody would see a
+                    // reply, and a `GET /` would only create a session no one can claim.
+                }
+                Job::Request { request, reply } => {
+                    // The client may have gone meanwhile; then there is no one to tell (a
+                    // dropped `Upgrade` link tells core the connection closed).
+                    let _ = reply.send(self.handle_http(request));
+                }
+                Job::Socket(handed) => {
+                    let serving = self.serving(Some(handed.link.conn));
+                    self.tasks.spawn(websocket::serve_handed(handed, serving));
+                }
             }
-            // The client may have gone meanwhile; then there is no one to tell (a dropped
-            // `Upgrade` link tells core the connection closed).
-            let _ = job.reply.send(self.handle_http(job.request));
+        }
+    }
+
+    /// Serves an upgraded connection whose `101` this shard sent: on the owner shard's thread
+    /// (see [`crate::websocket`]), or here if it cannot move.
+    pub async fn serve_websocket(self: Rc<Self>, upgrade: OnUpgrade, link: Link) {
+        if link.home == self.index {
+            let serving = self.serving(Some(link.conn));
+            websocket::serve(upgrade, link, serving).await;
+            return;
+        }
+        let Some(upgraded) = websocket::upgraded(upgrade, link.conn).await else {
+            return;
+        };
+        let (stream, read) = match websocket::detach(upgraded) {
+            Ok(Ok(detached)) => detached,
+            Ok(Err(error)) => {
+                // Dropping the link tells the owner's core the connection closed.
+                tracing::debug!(
+                    "{}: a WebSocket could not leave its thread: {error}",
+                    link.conn
+                );
+                return;
+            }
+            Err(upgraded) => {
+                websocket::serve_upgraded(upgraded, link, self.serving(None)).await;
+                return;
+            }
+        };
+        let queue = self.queues.borrow().get(link.home).cloned();
+        if let Some(queue) = queue {
+            // If the owner has stopped, the link and the socket are dropped: nothing to serve.
+            let _ = queue.send(Job::Socket(Handed { stream, read, link })).await;
+        }
+    }
+
+    /// How a socket task serves a connection; `home` names the connection when the task runs
+    /// on this, its owner shard's thread.
+    fn serving(self: &Rc<Self>, home: Option<ConnId>) -> Serving {
+        let direct = home.map(|conn| {
+            let shard = Rc::clone(self);
+            Rc::new(move |text: &str| shard.take_text(conn, text)) as websocket::Direct
+        });
+        Serving {
+            config: self.websocket,
+            stopping: self.stopping(),
+            direct,
+        }
+    }
+
+    /// Passes one inbound message of `conn` to core, unless the connection has been closed.
+    fn take_text(&self, conn: ConnId, text: &str) {
+        if self.conns.borrow().is_open(conn) {
+            self.step("a WebSocket message", |core, now| {
+                core.handle_ws_text(now, conn, text)
+            });
         }
     }
 
@@ -218,11 +284,7 @@ impl Shard {
         let shard = Rc::clone(self);
         self.tasks.spawn(async move {
             while let Some(message) = texts.recv().await {
-                if shard.conns.borrow().is_open(conn) {
-                    shard.step("a WebSocket message", |core, now| {
-                        core.handle_ws_text(now, conn, &message.text)
-                    });
-                }
+                shard.take_text(conn, &message.text);
             }
             if shard.conns.borrow_mut().remove(conn) {
                 shard.step("a WebSocket close", |core, now| {
@@ -232,6 +294,7 @@ impl Shard {
         });
         Link {
             conn,
+            home: self.index,
             commands,
             inbox,
         }

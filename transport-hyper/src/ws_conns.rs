@@ -62,6 +62,15 @@ impl Outbox {
         command
     }
 
+    /// The next command if one is queued.
+    pub fn try_recv(&mut self) -> Option<WsCommand> {
+        let command = self.commands.try_recv().ok()?;
+        if let WsCommand::Send(text) = &command {
+            self.shared.queued.fetch_sub(cost(text), Ordering::AcqRel);
+        }
+        Some(command)
+    }
+
     /// What tells the task that the queue overflowed, to wait on beside [`Outbox::recv`].
     pub fn overflow(&self) -> OverflowSignal {
         OverflowSignal {

@@ -227,6 +227,45 @@ fn the_adder_exchange_reproduces_frame_for_frame() {
     }
 }
 
+/// A client may send its first frames right behind the upgrade request, before the `101`: hyper
+/// has then read them with the request, and they must reach core wherever the socket is served
+/// (a socket accepted by a shard that does not own the session moves to the owner's thread).
+#[test]
+fn frames_sent_with_the_upgrade_request_are_answered_on_every_shard() {
+    let adder = concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/adder");
+    let server = Server::start(&["--dir", adder, "--shards", "2"]);
+    for _ in 0..6 {
+        let sid = new_session(&server);
+        let mut stream = server.connect();
+        let mut bytes = format!(
+            "GET /ws/{sid} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            server.addr,
+            common::KEY
+        )
+        .into_bytes();
+        let watch = r#"{"userEvent":true,"messages":[{"type":"watch","data":{"varId":1}}]}"#;
+        let mut frame = Frame::message(watch, OpCode::Data(Data::Text), true);
+        frame.header_mut().mask = Some([1, 2, 3, 4]);
+        frame.format(&mut bytes).expect("format a frame");
+        std::io::Write::write_all(&mut stream, &bytes).expect("send the request and the frame");
+        let reply = common::read_reply(&mut stream);
+        assert_eq!(reply.status, 101, "{}", reply.text());
+        let mut socket = Socket::from_raw_socket(stream, tungstenite::protocol::Role::Client, None);
+        socket
+            .get_mut()
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("read timeout");
+        match socket.read().expect("the answer to the watch") {
+            Message::Text(text) => {
+                assert!(text.contains(r#""varId":1,"value":{"obj":2}"#), "{text}")
+            }
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+        close_cleanly(socket);
+    }
+}
+
 /// The server's resident memory, from /proc.
 fn resident_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");

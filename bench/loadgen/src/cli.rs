@@ -25,6 +25,10 @@ pub enum Command {
     /// holds them until stdin closes (at once if stdin is /dev/null) or Ctrl-C. Needs about one
     /// file descriptor per session (`ulimit -n`), on the server's side as well
     Idle(IdleArgs),
+    /// Serves the least that `roundtrip` needs (sessions, the Adder's frames) with no Lua and
+    /// no tracker, on one thread: the floor lunette's round trip is compared with. Prints
+    /// "loadgen floor serving at http://…/" and serves until killed
+    Floor(FloorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +72,21 @@ pub struct IdleArgs {
     /// Sessions being opened at a time
     #[arg(long, default_value_t = 20)]
     pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct FloorArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on; 0 picks a free one
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Spin this many microseconds (wall clock) before answering each frame: a server on this
+    /// stack whose per-frame work took that long, e.g. lunette's core step, to see how much of
+    /// a gap to the floor that work alone explains
+    #[arg(long, default_value_t = 0)]
+    pub busy_us: u64,
 }
 
 /// `500ms`, `10s`, `2m`; a bare number is seconds.

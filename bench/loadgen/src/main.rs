@@ -1,10 +1,12 @@
-//! `loadgen`: a load client for the lunette binary (see `bench/binary.sh`).
+//! `loadgen`: a load client for the lunette binary (see `bench/binary.sh`), and the floor
+//! server its round trips are compared with.
 //!
 //! It runs on one thread (a current-thread tokio runtime) so that on a small machine it takes
 //! at most one core from the server it measures; every report says how busy that core was.
 
 mod cli;
 mod cpu;
+mod floor;
 mod http1;
 mod idle;
 mod roundtrip;
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
             Command::Sessions(args) => sessions::run(args).await,
             Command::Roundtrip(args) => roundtrip::run(args).await,
             Command::Idle(args) => idle::run(args).await,
+            Command::Floor(args) => floor::run(args).await,
         }
     });
     match outcome {

@@ -27,7 +27,7 @@ pub fn watch_of_1(user_event: bool) -> String {
 
 /// Small buffers (tungstenite defaults to 128 KiB each) keep `idle` with thousands of open
 /// sockets light; every frame here is well under them.
-fn config() -> WebSocketConfig {
+pub fn config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)

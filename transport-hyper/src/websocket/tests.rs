@@ -1,5 +1,6 @@
 //! The socket task against an in-memory client, on a paused clock: liveness, commands, closes.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use tokio::io::DuplexStream;
@@ -37,7 +38,11 @@ async fn connect() -> Harness {
         let mut socket =
             WebSocketStream::from_raw_socket(server_io, Role::Server, Some(config(MAX_MESSAGE)))
                 .await;
-        let ending = drive(&mut socket, command_receiver, inbox_sender, &mut stopping).await;
+        let inbound = Inbound {
+            inbox: inbox_sender,
+            direct: None,
+        };
+        let ending = drive(&mut socket, command_receiver, inbound, &mut stopping).await;
         finish(&mut socket, &ending).await;
         ending
     });
@@ -219,6 +224,60 @@ async fn a_client_that_does_not_read_is_closed_with_1008_when_its_queue_overflow
                 h.inbox.try_recv(),
                 Err(TryRecvError::Disconnected)
             ));
+        })
+        .await;
+}
+
+/// On the owner shard's thread text goes straight to core while nothing waits in the inbox,
+/// and what core answers leaves in the same pass; once messages wait, text queues behind them.
+#[tokio::test(start_paused = true)]
+async fn text_goes_straight_to_core_only_while_the_inbox_is_empty() {
+    LocalSet::new()
+        .run_until(async {
+            let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+            let conns = Rc::new(std::cell::RefCell::new(WsConns::new(MAX_OUTBOUND)));
+            let (conn, session) = accepted();
+            let commands = conns.borrow_mut().open(conn, session);
+            let (inbox_sender, mut inbox) = inbox(MAX_MESSAGE);
+            let waiting = inbox_sender.clone();
+            let taken = Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+            let direct = {
+                let (conns, taken) = (Rc::clone(&conns), Rc::clone(&taken));
+                move |text: &str| {
+                    taken.borrow_mut().push(text.to_owned());
+                    assert!(conns.borrow_mut().send(conn, format!("re:{text}")).is_ok());
+                }
+            };
+            let (_stop, mut stopping) = watch::channel(false);
+            let task = tokio::task::spawn_local(async move {
+                let config = Some(config(MAX_MESSAGE));
+                let mut socket =
+                    WebSocketStream::from_raw_socket(server_io, Role::Server, config).await;
+                let inbound = Inbound {
+                    inbox: inbox_sender,
+                    direct: Some(&direct),
+                };
+                drive(&mut socket, commands, inbound, &mut stopping).await
+            });
+            let mut client = WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
+
+            assert!(client.send(Message::text("a")).await.is_ok());
+            assert_eq!(read(&mut client).await, Some(Message::text("re:a")));
+            assert_eq!(*taken.borrow(), ["a"]);
+            assert!(matches!(inbox.try_recv(), Err(TryRecvError::Empty)));
+
+            // A message waits for the inbox task: the next text must queue behind it.
+            assert!(waiting.send("x".to_owned()).await.is_ok());
+            assert!(client.send(Message::text("b")).await.is_ok());
+            // Taken but still held here, so not yet handled: the inbox is not idle meanwhile.
+            let first = inbox.recv().await;
+            let second = inbox.recv().await;
+            let texts = [&first, &second].map(|message| message.as_ref().map(|m| m.text.as_str()));
+            assert_eq!(texts, [Some("x"), Some("b")]);
+            assert_eq!(*taken.borrow(), ["a"]);
+
+            assert!(client.close(None).await.is_ok());
+            assert_eq!(ending(task).await, Ending::PeerClosed);
         })
         .await;
 }
