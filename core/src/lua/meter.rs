@@ -106,20 +106,27 @@ unsafe extern "C" fn metered(
     unsafe { (meter.inner)(meter.inner_ud, block, old_size, new_size) }
 }
 
+/// The meter of the VM `state` belongs to, if its allocator is `metered`; a VM without one is
+/// not charged.
+///
+/// # Safety
+/// `state` must be a live thread of its VM, used on this thread.
+unsafe fn meter_of<'a>(state: *mut ffi::lua_State) -> Option<&'a Meter> {
+    let mut ud = ptr::null_mut();
+    // SAFETY: a VM whose allocator is `metered` has a live Meter as its data until `drop`
+    // restores the inner allocator (see `install`).
+    unsafe {
+        let allocator = ffi::lua_getallocf(state, &mut ud);
+        ptr::fn_addr_eq(allocator, metered as ffi::lua_Alloc).then(|| &*(ud as *const Meter))
+    }
+}
+
 /// The count hook: charges [`CHECK_EVERY`] instructions and, once the budget is spent, raises
 /// its error at the running line.
 unsafe extern "C-unwind" fn counted(state: *mut ffi::lua_State, debug: *mut ffi::lua_Debug) {
-    let mut ud = ptr::null_mut();
-    // SAFETY: `state` is the running thread of a VM whose allocator is `metered` with a live
-    // Meter (see `install` and `drop`); a VM without it is not charged.
-    let meter = unsafe {
-        if !ptr::fn_addr_eq(
-            ffi::lua_getallocf(state, &mut ud),
-            metered as ffi::lua_Alloc,
-        ) {
-            return;
-        }
-        &*(ud as *const Meter)
+    // SAFETY: `state` is the running thread Lua handed the hook.
+    let Some(meter) = (unsafe { meter_of(state) }) else {
+        return;
     };
     if meter.budget.charge_instructions(CHECK_EVERY as u64) {
         return;
@@ -173,16 +180,9 @@ unsafe fn raise(state: *mut ffi::lua_State, meter: &Meter, debug: *mut ffi::lua_
 /// `state` must be running a C function of a VM this module may meter, with no Rust value
 /// needing a drop above it on the native stack: the error unwinds past it.
 pub(crate) unsafe fn charge_or_raise(state: *mut ffi::lua_State, units: f64) {
-    let mut ud = ptr::null_mut();
-    // SAFETY: as in `counted`.
-    let meter = unsafe {
-        if !ptr::fn_addr_eq(
-            ffi::lua_getallocf(state, &mut ud),
-            metered as ffi::lua_Alloc,
-        ) {
-            return;
-        }
-        &*(ud as *const Meter)
+    // SAFETY: `state` is running the caller's C function.
+    let Some(meter) = (unsafe { meter_of(state) }) else {
+        return;
     };
     let units = if units.is_nan() {
         0

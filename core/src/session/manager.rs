@@ -101,30 +101,18 @@ impl SessionManager {
     /// `GET /`: makes room if the limit is reached, draws an id and a Lua seed, and starts the
     /// session's VM with `main.lua`. A failed start leaves nothing behind.
     pub(crate) fn create(&mut self, ids: &mut dyn IdSource, cx: &mut StepContext<'_>) -> Created {
-        if self.sessions.len() >= cx.config.max_sessions {
-            let Some(&(_, _, oldest)) = self.idle.first() else {
+        while self.sessions.len() >= cx.config.max_sessions {
+            if !self.evict_idle(cx, "--max-sessions") {
                 return Created::Full;
-            };
-            self.destroy(&oldest);
-            Counters::bump(&cx.counters.sessions_evicted);
-            cx.log(
-                LogLevel::Info,
-                oldest,
-                "session evicted: --max-sessions reached".into(),
-            );
+            }
         }
-        if let Some(limit) = cx.config.max_memory {
-            while self.memory >= limit {
-                let Some(&(_, _, oldest)) = self.idle.first() else {
-                    return Created::Full;
-                };
-                self.destroy(&oldest);
-                Counters::bump(&cx.counters.sessions_evicted);
-                cx.log(
-                    LogLevel::Info,
-                    oldest,
-                    "session evicted: --max-memory reached".into(),
-                );
+        while cx
+            .config
+            .max_memory
+            .is_some_and(|limit| self.memory >= limit)
+        {
+            if !self.evict_idle(cx, "--max-memory") {
+                return Created::Full;
             }
         }
         let sid = loop {
@@ -310,6 +298,23 @@ impl SessionManager {
             self.wakeups.insert((at, *sid));
             session.wake = Some(at);
         }
+    }
+
+    /// Evicts the first session without a connection in eviction order (never connected
+    /// first, then the least recently active), because `limit` was reached; false if every
+    /// session has one.
+    fn evict_idle(&mut self, cx: &mut StepContext<'_>, limit: &str) -> bool {
+        let Some(&(_, _, oldest)) = self.idle.first() else {
+            return false;
+        };
+        self.destroy(&oldest);
+        Counters::bump(&cx.counters.sessions_evicted);
+        cx.log(
+            LogLevel::Info,
+            oldest,
+            format!("session evicted: {limit} reached"),
+        );
+        true
     }
 
     fn destroy(&mut self, sid: &SessionId) {
