@@ -14,8 +14,13 @@ pub struct Config {
     pub unclaimed_timeout: Option<Duration>,
     /// Lua heap limit per session, in bytes.
     pub lua_memory: usize,
-    /// VM instructions per call into Lua.
+    /// VM instructions per call into Lua, counted across the slices of its step: a guard
+    /// against runaway scripts, sized for legitimate heavy actions (about a second of work).
     pub lua_budget: u64,
+    /// VM instructions per slice of a step (PROTOCOL §4.7): past a slice, a session's step is
+    /// suspended so that other sessions of the core are served before it resumes. 0: steps
+    /// run to completion.
+    pub lua_slice: u64,
     /// Wall-clock time at the `now` handed to `Core::new`; `os.time` and `os.date` count from
     /// it, so that core never reads the system clock.
     pub epoch: SystemTime,
@@ -61,7 +66,8 @@ impl Default for Config {
             session_timeout: Some(Duration::from_secs(24 * 60 * 60)),
             unclaimed_timeout: Some(Duration::from_secs(2 * 60)),
             lua_memory: 64 * 1024 * 1024,
-            lua_budget: 20_000_000,
+            lua_budget: 100_000_000,
+            lua_slice: 200_000,
             epoch: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
             shard: 0,
             shards: 1,

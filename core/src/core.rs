@@ -194,13 +194,30 @@ impl Core {
 
     /// The next thing for the transport to do, or `None` when nothing is pending.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        loop {
+            let output = self.outputs.pop_front()?;
+            // A connection that closed while its session's step was suspended is still
+            // flushed to when the frames it sent before closing run: that goes nowhere.
+            if let Output::WsSend { conn, .. } = &output
+                && !self.connections.contains_key(conn)
+            {
+                continue;
+            }
+            return Some(output);
+        }
     }
 
     /// When `handle_timeout` must be called next. It may be at or before the last `now`
     /// (a `setImmediate` is pending): call it right away then.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions.next_deadline()
+        self.sessions.next_deadline(self.now)
+    }
+
+    /// How many sessions have a step suspended between slices (PROTOCOL §4.7). While any
+    /// has, [`Core::poll_timeout`] is the last `now`: each `handle_timeout` runs one more
+    /// slice of each.
+    pub fn suspended_steps(&self) -> usize {
+        self.sessions.suspended()
     }
 
     /// How many sessions are live.

@@ -105,7 +105,7 @@ impl Core {
 
     /// `/ws/<sid>` (§3.1): core decides; the transport completes the handshake.
     fn websocket(&mut self, sid: &SessionId, request: &Request<Bytes>) -> HttpReply {
-        if self.sessions.get(sid).is_none() {
+        if !self.sessions.exists(sid) {
             return HttpReply::Respond(html(StatusCode::NOT_FOUND, pages::expired()));
         }
         if !is_websocket_upgrade(request) {
@@ -192,7 +192,7 @@ impl Core {
 
     fn session_page(&mut self, sid: &SessionId, https: bool) -> Response<Bytes> {
         let (mut cx, sessions, _) = self.step_context();
-        if sessions.get(sid).is_none() {
+        if !sessions.exists(sid) {
             return html(StatusCode::NOT_FOUND, pages::expired());
         }
         sessions.touch(sid, &mut cx);
@@ -234,7 +234,7 @@ impl Core {
     }
 
     fn variables_page(&self, sid: &SessionId) -> Response<Bytes> {
-        if self.sessions.get(sid).is_none() {
+        if !self.sessions.exists(sid) {
             return html(StatusCode::NOT_FOUND, pages::expired());
         }
         let mut response = html(StatusCode::OK, debug::VARIABLES_PAGE);
@@ -256,6 +256,10 @@ impl Core {
                     .with_tracker(|tracker| debug::variables_json(tracker, number));
                 (StatusCode::OK, json)
             }
+            None if self.sessions.exists(sid) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"error":"the session is in the middle of a long step; try again"}"#.to_owned(),
+            ),
             None => (
                 StatusCode::NOT_FOUND,
                 r#"{"error":"unknown session"}"#.to_owned(),

@@ -44,6 +44,8 @@ mod pages;
 mod protocol;
 mod session;
 mod site;
+#[allow(unsafe_code)] // the running step's yielder, reached from Lua's count hook; see slices.rs
+mod slices;
 mod stats;
 mod tracker;
 mod viewdefs;

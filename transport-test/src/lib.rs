@@ -9,6 +9,10 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use lunette_core::{Config, ConnId, Core, HttpReply, LogRecord, Output, SeededIds, Site};
 
+/// Rounds of slices [`Harness::finish_steps`] runs before it calls the steps stuck: far more
+/// than the default budget allows one step.
+const MAX_SLICE_ROUNDS: usize = 1_000_000;
+
 /// A `Core` driven by a virtual clock.
 pub struct Harness {
     core: Core,
@@ -190,14 +194,42 @@ impl Harness {
             panic!("harness misused core: {misuse}");
         }
         self.drain();
+        self.finish_steps();
     }
 
     pub fn send(&mut self, conn: ConnId, text: &str) {
+        self.deliver(conn, text);
+        self.finish_steps();
+    }
+
+    /// Hands core one text message as [`Harness::send`] does, but leaves a step it suspends
+    /// (PROTOCOL §4.7) suspended, as a transport with other inputs waiting would: its session
+    /// gets nothing until [`Harness::finish_steps`] or [`Harness::advance`].
+    pub fn deliver(&mut self, conn: ConnId, text: &str) {
         self.record(format!("{} {conn} <- {text}", self.stamp()));
         if let Err(misuse) = self.core.handle_ws_text(self.now, conn, text) {
             panic!("harness misused core: {misuse}");
         }
         self.drain();
+    }
+
+    /// Runs every suspended step to its end, one slice of each in turn, as a transport does
+    /// once no other input is waiting; returns how many rounds of slices that took. Timers
+    /// that fall due meanwhile run too, as they would.
+    pub fn finish_steps(&mut self) -> usize {
+        let mut rounds = 0;
+        while self.core.suspended_steps() > 0 {
+            rounds += 1;
+            assert!(
+                rounds <= MAX_SLICE_ROUNDS,
+                "steps still suspended after {MAX_SLICE_ROUNDS} rounds of slices"
+            );
+            if let Err(misuse) = self.core.handle_timeout(self.now) {
+                panic!("harness misused core: {misuse}");
+            }
+            self.drain();
+        }
+        rounds
     }
 
     /// The browser closed the connection.
@@ -208,6 +240,7 @@ impl Harness {
         }
         self.inbox.remove(&conn);
         self.drain();
+        self.finish_steps();
     }
 
     /// Site files changed on disk, as a transport with `--hotload` reports them: site path
@@ -225,6 +258,7 @@ impl Harness {
             panic!("harness misused core: {misuse}");
         }
         self.drain();
+        self.finish_steps();
     }
 
     /// Frames the connection received since the last call, oldest first.

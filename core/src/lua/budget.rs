@@ -29,12 +29,23 @@ pub(crate) struct Budget {
     overdraft: Cell<u64>,
     /// The core's counters: a call that spent its budget counts in `budget_exhausted`.
     counters: Rc<Counters>,
+    /// Instructions per slice of a step (`--lua-slice`; 0: steps are never suspended).
+    slice: u64,
+    /// Instructions and other work charged since the current slice began; unlike `used`,
+    /// it runs on across calls, as a step makes many.
+    slice_used: Cell<u64>,
+    /// Bytes allocated since the current slice began.
+    slice_bytes: Cell<u64>,
+    /// Set when the core drops a suspended step: every call then stops at once.
+    stopped: Cell<bool>,
 }
 
 thread_local! {
     /// Whether the allocator refused an allocation because the budget was spent, since the
     /// last call started. Lua reports such a refusal as "not enough memory"; this tells
-    /// [`LuaFailure`] to name the budget instead. Per thread, as a core runs one call at a time.
+    /// [`LuaFailure`] to name the budget instead. Per thread: a step is only suspended where its
+    /// budget is not spent (see [`Budget::yield_point`]), so no other session's call can come
+    /// between a refusal and its report.
     static REFUSED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -48,7 +59,12 @@ pub(crate) fn refused_by_budget() -> bool {
 const OVERDRAFT: u64 = 64 * 1024;
 
 impl Budget {
-    pub(crate) fn new(limit: u64, alarm: StepAlarm, counters: Rc<Counters>) -> Rc<Budget> {
+    pub(crate) fn new(
+        limit: u64,
+        slice: u64,
+        alarm: StepAlarm,
+        counters: Rc<Counters>,
+    ) -> Rc<Budget> {
         Rc::new(Budget {
             limit,
             alarm,
@@ -56,7 +72,40 @@ impl Budget {
             used: Cell::new(0),
             allocated: Cell::new(0),
             overdraft: Cell::new(0),
+            slice,
+            slice_used: Cell::new(0),
+            slice_bytes: Cell::new(0),
+            stopped: Cell::new(false),
         })
+    }
+
+    /// Starts a step's first slice.
+    pub(crate) fn start_slice(&self) {
+        self.slice_used.set(0);
+        self.slice_bytes.set(0);
+    }
+
+    /// Counts `units` of work the server does for the step (not in Lua) toward its slice.
+    pub(crate) fn spend_slice(&self, units: u64) {
+        self.slice_used
+            .set(self.slice_used.get().saturating_add(units));
+    }
+
+    /// A point where the running step may be suspended (see `slices.rs`): once its slice is
+    /// used up, the step stops here until the core resumes it, with a fresh slice.
+    pub(crate) fn yield_point(&self) {
+        let spent = self.slice_used.get() + self.slice_bytes.get() / BYTES_PER_INSTRUCTION;
+        if self.slice == 0 || spent < self.slice {
+            return;
+        }
+        self.start_slice();
+        crate::slices::suspend();
+    }
+
+    /// Stops the step for good: every call into Lua fails at its next check, with no work
+    /// left to do. For a suspended step the core will not wait for.
+    pub(crate) fn stop(&self) {
+        self.stopped.set(true);
     }
 
     /// A call into Lua ended in an error that reaches the developer (see `Stats::lua_errors`).
@@ -67,6 +116,7 @@ impl Budget {
     /// Counts `instructions` the VM ran; false once the budget is spent.
     pub(crate) fn charge_instructions(&self, instructions: u64) -> bool {
         self.used.set(self.used.get().saturating_add(instructions));
+        self.spend_slice(instructions);
         if self.alarm.is_raised() {
             self.used.set(self.limit.saturating_add(1));
         }
@@ -138,6 +188,8 @@ impl Budget {
         if !self.exceeded() {
             self.allocated
                 .set(self.allocated.get().saturating_add(bytes));
+            self.slice_bytes
+                .set(self.slice_bytes.get().saturating_add(bytes));
             return true;
         }
         self.overdraft
@@ -154,6 +206,7 @@ impl Budget {
     /// fails as the hook does once the budget is spent.
     pub(crate) fn charge(&self, units: u64) -> mlua::Result<()> {
         self.used.set(self.used.get().saturating_add(units));
+        self.spend_slice(units);
         if self.exceeded() {
             return Err(mlua::Error::runtime(self.message()));
         }
@@ -161,11 +214,17 @@ impl Budget {
     }
 
     pub(crate) fn exceeded(&self) -> bool {
+        if self.stopped.get() {
+            return true;
+        }
         let allocated = self.allocated.get() / BYTES_PER_INSTRUCTION;
         self.used.get().saturating_add(allocated) > self.limit
     }
 
     pub(crate) fn message(&self) -> String {
+        if self.stopped.get() {
+            return "stopped: the server is shutting down".into();
+        }
         if self.alarm.is_raised() {
             return "stopped: the step ran longer than --step-timeout by the wall clock".into();
         }

@@ -94,6 +94,10 @@ enum Source {
     AboveRoot,
 }
 
+/// What evaluating one variable costs the server outside Lua (reading the tracker, encoding
+/// and comparing its JSON), in instructions: about a microsecond.
+const EVALUATION_COST: u64 = 200;
+
 impl LuaBackend {
     /// Change detection (§4.5): walks again while a ViewList re-synchronised during the
     /// previous walk, at most [`MAX_WALKS`] walks. Returns whether any value, property or
@@ -184,6 +188,10 @@ impl LuaBackend {
     fn evaluate_at(&mut self, place: Place<'_>) -> bool {
         let changed = self.evaluate_place(place);
         self.budget.idle();
+        // A client that binds thousands of variables makes detection long even when each
+        // getter is short: the server's own work counts toward the step's slice as well.
+        self.budget.spend_slice(EVALUATION_COST);
+        self.budget.yield_point();
         changed
     }
 

@@ -129,6 +129,9 @@ unsafe extern "C-unwind" fn counted(state: *mut ffi::lua_State, debug: *mut ffi:
         return;
     };
     if meter.budget.charge_instructions(CHECK_EVERY as u64) {
+        // Suspending here is safe wherever the hook fired: the step has a stack of its own,
+        // and nothing else touches this VM until it is resumed (see `slices.rs`).
+        meter.budget.yield_point();
         return;
     }
     // SAFETY: `debug` is the activation record Lua handed the hook.

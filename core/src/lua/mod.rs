@@ -59,6 +59,16 @@ pub(crate) use view_list::BuiltIn;
 
 const SANDBOX: &str = include_str!("../../../lua/sandbox.lua");
 
+/// Stops a session's step from outside it: see [`LuaBackend::stopper`].
+pub(crate) struct Stopper(Rc<Budget>);
+
+impl Stopper {
+    /// Every call into Lua of the step fails at its next check from now on.
+    pub(crate) fn stop(&self) {
+        self.0.stop();
+    }
+}
+
 /// Why a session could not start; the `500` page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StartFailure {
@@ -159,7 +169,12 @@ impl LuaBackend {
             reloading: false,
             version: 0,
         };
-        let budget = Budget::new(config.lua_budget, config.alarm.clone(), Rc::clone(counters));
+        let budget = Budget::new(
+            config.lua_budget,
+            config.lua_slice,
+            config.alarm.clone(),
+            Rc::clone(counters),
+        );
         let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
         pattern::add_primitives(&lua, &primitives, &budget, config.lua_memory)?;
         variables_api::add_primitives(&lua, &primitives)?;
@@ -239,6 +254,11 @@ impl LuaBackend {
         self.host(|h| h.clock = clock);
     }
 
+    /// The `now` of the step being run.
+    pub(crate) fn clock_now(&self) -> Instant {
+        self.host(|h| h.clock.now)
+    }
+
     /// Log lines the script wrote since the last call.
     pub(crate) fn take_logs(&self) -> Vec<(LogLevel, String)> {
         self.host(|h| h.logs.take())
@@ -269,6 +289,16 @@ impl LuaBackend {
                 });
             }
         }
+    }
+
+    /// Starts a step: its first slice begins now (see `slices.rs`).
+    pub(crate) fn start_step(&self) {
+        self.budget.start_slice();
+    }
+
+    /// What stops this session's step for good, for a core that drops it while suspended.
+    pub(crate) fn stopper(&self) -> Stopper {
+        Stopper(Rc::clone(&self.budget))
     }
 
     /// Lua's own count of the heap this session uses, in bytes.

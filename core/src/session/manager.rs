@@ -4,7 +4,8 @@
 //! `LuaBackend::start` (a fresh sandboxed VM and tracker) → `lua/main.lua` makes variable 1 →
 //! the session is filed and its id goes back in the `302`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -12,7 +13,9 @@ use crate::ids::{ConnId, IdSource, SessionId};
 use crate::lua::{ChunkCache, LuaBackend, StartFailure, StepClock};
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::session::Session;
+use crate::session::steps::{self, Filed, Finished, Job, Running};
 use crate::site::Site;
+use crate::slices::{MAX_SUSPENDED, Panicked, Progress, Stacks};
 use crate::stats::Counters;
 use crate::viewdefs::Viewdefs;
 
@@ -26,7 +29,7 @@ pub(crate) enum Created {
 
 /// Everything a step needs from `Core` besides the sessions themselves.
 pub(crate) struct StepContext<'a> {
-    pub(crate) config: &'a Config,
+    pub(crate) config: &'a Rc<Config>,
     pub(crate) site: &'a Site,
     pub(crate) chunks: &'a ChunkCache,
     pub(crate) viewdefs: &'a Viewdefs,
@@ -70,18 +73,36 @@ pub(crate) struct SessionManager {
     wakeups: BTreeSet<(Instant, SessionId)>,
     /// The sum of every session's memory as measured after its last step.
     memory: usize,
+    /// Sessions whose step is suspended (out of `sessions` meanwhile), with what arrived for
+    /// them since (see `steps.rs`).
+    running: BTreeMap<SessionId, Running>,
+    /// Suspended sessions in the order their next slices run.
+    runnable: VecDeque<SessionId>,
+    stacks: Stacks,
 }
 
 impl SessionManager {
     pub(crate) fn len(&self) -> usize {
-        self.sessions.len()
+        self.sessions.len() + self.running.len()
     }
 
+    /// Whether the session is live, its step suspended or not.
+    pub(crate) fn exists(&self, id: &SessionId) -> bool {
+        self.sessions.contains_key(id) || self.running.contains_key(id)
+    }
+
+    /// The session, unless it is live but its step is suspended.
     pub(crate) fn get(&self, id: &SessionId) -> Option<&Session> {
         self.sessions.get(id)
     }
 
-    /// Lua's own count of the heap all sessions use, in bytes.
+    /// How many sessions have a step suspended, waiting for its next slice.
+    pub(crate) fn suspended(&self) -> usize {
+        self.runnable.len()
+    }
+
+    /// Lua's own count of the heap all sessions use, in bytes (a session whose step is
+    /// suspended is not counted: its VM is out of reach until the step ends).
     pub(crate) fn lua_heap_bytes(&self) -> usize {
         self.sessions
             .values()
@@ -94,14 +115,18 @@ impl SessionManager {
         self.memory
     }
 
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+    /// The earliest deadline; `now` itself while a step waits for its next slice.
+    pub(crate) fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        if !self.runnable.is_empty() {
+            return Some(now);
+        }
         self.wakeups.first().map(|(due, _)| *due)
     }
 
     /// `GET /`: makes room if the limit is reached, draws an id and a Lua seed, and starts the
     /// session's VM with `main.lua`. A failed start leaves nothing behind.
     pub(crate) fn create(&mut self, ids: &mut dyn IdSource, cx: &mut StepContext<'_>) -> Created {
-        while self.sessions.len() >= cx.config.max_sessions {
+        while self.len() >= cx.config.max_sessions {
             if !self.evict_idle(cx, "--max-sessions") {
                 return Created::Full;
             }
@@ -117,7 +142,7 @@ impl SessionManager {
         }
         let sid = loop {
             let sid = SessionId::draw(ids);
-            if sid.shard(cx.config.shards) == cx.config.shard && !self.sessions.contains_key(&sid) {
+            if sid.shard(cx.config.shards) == cx.config.shard && !self.exists(&sid) {
                 break sid;
             }
         };
@@ -144,8 +169,7 @@ impl SessionManager {
 
     /// Refreshes a session's last activity (a page load).
     pub(crate) fn touch(&mut self, sid: &SessionId, cx: &mut StepContext<'_>) {
-        self.update_activity(sid, cx.now);
-        self.after_step(sid, cx);
+        self.submit(sid, Job::Touched, cx);
     }
 
     fn update_activity(&mut self, sid: &SessionId, now: Instant) {
@@ -162,28 +186,12 @@ impl SessionManager {
 
     /// A WebSocket connection joined the session (a connect step).
     pub(crate) fn connect(&mut self, sid: &SessionId, conn: ConnId, cx: &mut StepContext<'_>) {
-        let Some(session) = self.sessions.get_mut(sid) else {
-            return;
-        };
-        self.idle
-            .remove(&(session.ever_connected, session.last_activity, *sid));
-        session.last_activity = cx.now;
-        session.open(conn);
-        self.after_step(sid, cx);
+        self.submit(sid, Job::Connected(conn), cx);
     }
 
     /// A connection closed (§6.2). No cycle runs.
     pub(crate) fn disconnect(&mut self, sid: &SessionId, conn: ConnId, cx: &mut StepContext<'_>) {
-        let Some(session) = self.sessions.get_mut(sid) else {
-            return;
-        };
-        session.backend.set_clock(cx.clock(session.created));
-        session.close(conn);
-        session.last_activity = cx.now;
-        if session.connections.is_empty() {
-            self.idle.insert((true, cx.now, *sid));
-        }
-        self.after_step(sid, cx);
+        self.submit(sid, Job::Closed(conn), cx);
     }
 
     /// Inbound text frames of one connection (§3.2, §4): their messages in order, then one
@@ -195,42 +203,179 @@ impl SessionManager {
         texts: &[&str],
         cx: &mut StepContext<'_>,
     ) {
-        let Some(session) = self.sessions.get_mut(sid) else {
-            return;
-        };
-        session.last_activity = cx.now;
-        session.backend.set_clock(cx.clock(session.created));
-        for text in texts {
-            session.run_frame(conn, text, cx.config);
-        }
-        session.cycle();
-        session.flush(cx.viewdefs, cx.outputs);
-        self.after_step(sid, cx);
+        let texts = texts.iter().map(|text| (*text).to_owned()).collect();
+        self.submit(sid, Job::Frames { conn, texts }, cx);
     }
 
     /// Site files changed (`--hotload`): every session re-runs the `modules` (name, new
     /// source) it has loaded; then each session that re-ran one, or every session when
-    /// `viewdefs_changed`, runs an update cycle and arms its flush, as after an inbound frame
-    /// that was not a user event (§7.6, §8).
+    /// `viewdefs_changed`, runs an update cycle and flushes, as after an inbound frame
+    /// (§7.6, §8).
     pub(crate) fn reload(
         &mut self,
         modules: &[(String, bytes::Bytes)],
         viewdefs_changed: bool,
         cx: &mut StepContext<'_>,
     ) {
-        let sids: Vec<SessionId> = self.sessions.keys().copied().collect();
+        let modules: Rc<[(String, bytes::Bytes)]> = modules.into();
+        let sids: Vec<SessionId> = self
+            .sessions
+            .keys()
+            .chain(self.running.keys())
+            .copied()
+            .collect();
         for sid in sids {
-            let Some(session) = self.sessions.get_mut(&sid) else {
+            let job = Job::Reload {
+                modules: Rc::clone(&modules),
+                viewdefs_changed,
+            };
+            self.submit(&sid, job, cx);
+        }
+    }
+
+    /// Has the session do `job` now, or after its suspended step and what waits behind it.
+    fn submit(&mut self, sid: &SessionId, job: Job, cx: &mut StepContext<'_>) {
+        if let Some(running) = self.running.get_mut(sid) {
+            running.waiting.push_back(job);
+            return;
+        }
+        if let (Job::Frames { .. }, Some(session)) = (&job, self.sessions.get_mut(sid)) {
+            session.last_activity = cx.now;
+        }
+        let job = match steps::body(job, cx.config) {
+            Ok(body) => return self.start_step(*sid, body, cx),
+            Err(job) => job,
+        };
+        let Some(session) = self.sessions.get_mut(sid) else {
+            return;
+        };
+        match job {
+            Job::Touched => {
+                self.update_activity(sid, cx.now);
+            }
+            Job::Connected(conn) => {
+                self.idle
+                    .remove(&(session.ever_connected, session.last_activity, *sid));
+                session.last_activity = cx.now;
+                session.open(conn);
+            }
+            Job::Closed(conn) => {
+                session.close(conn);
+                session.last_activity = cx.now;
+                if session.connections.is_empty() {
+                    self.idle.insert((true, cx.now, *sid));
+                }
+            }
+            Job::Frames { .. } | Job::Timers | Job::Reload { .. } => {
+                unreachable!("steps::body takes every job that runs Lua")
+            }
+        }
+        self.after_step(sid, cx);
+    }
+
+    /// Runs `body` on the session as a step, up to its first slice's end.
+    fn start_step(&mut self, sid: SessionId, body: steps::StepBody, cx: &mut StepContext<'_>) {
+        let Some(mut session) = self.sessions.remove(&sid) else {
+            return;
+        };
+        session.backend.set_clock(cx.clock(session.created));
+        let filed = Filed::of(&session);
+        let stopper = session.backend.stopper();
+        let suspendable = cx.config.lua_slice > 0 && self.running.len() < MAX_SUSPENDED;
+        let progress = self.stacks.start(suspendable, move || {
+            session.backend.start_step();
+            let flush = body(&mut session);
+            (session, flush)
+        });
+        match progress {
+            Progress::Done(outcome) => self.finish(sid, outcome, filed, cx),
+            Progress::Suspended(step) => {
+                // Out of the tables while it runs: a suspended session neither expires nor is
+                // evicted, and its timers wait for the step's end.
+                self.idle.remove(&(filed.idle.0, filed.idle.1, sid));
+                if let Some(at) = filed.wake {
+                    self.wakeups.remove(&(at, sid));
+                }
+                let running = Running {
+                    step,
+                    stopper,
+                    filed,
+                    waiting: VecDeque::new(),
+                };
+                self.running.insert(sid, running);
+                self.runnable.push_back(sid);
+            }
+        }
+    }
+
+    /// Runs one more slice of every suspended step, in turn; a step that ends hands its
+    /// session what waited behind it.
+    fn resume_suspended(&mut self, cx: &mut StepContext<'_>) {
+        for _ in 0..self.runnable.len() {
+            let Some(sid) = self.runnable.pop_front() else {
+                break;
+            };
+            let Some(running) = self.running.remove(&sid) else {
                 continue;
             };
-            session.backend.set_clock(cx.clock(session.created));
-            let ran = session.reload_modules(modules);
-            if ran || viewdefs_changed {
-                session.cycle();
-                session.flush(cx.viewdefs, cx.outputs);
+            let Running {
+                step,
+                stopper,
+                filed,
+                waiting,
+            } = running;
+            match self.stacks.resume(step) {
+                Progress::Suspended(step) => {
+                    let running = Running {
+                        step,
+                        stopper,
+                        filed,
+                        waiting,
+                    };
+                    self.running.insert(sid, running);
+                    self.runnable.push_back(sid);
+                }
+                Progress::Done(outcome) => {
+                    self.finish(sid, outcome, filed, cx);
+                    for job in waiting {
+                        self.submit(&sid, job, cx);
+                    }
+                }
             }
-            self.after_step(&sid, cx);
         }
+    }
+
+    /// A step ended: the session flushes and is filed again. One whose step panicked (a bug
+    /// of the server, never of a script) is dropped: what it was in the middle of is lost.
+    fn finish(
+        &mut self,
+        sid: SessionId,
+        outcome: Result<Finished, Panicked>,
+        filed: Filed,
+        cx: &mut StepContext<'_>,
+    ) {
+        let Ok((mut session, flush)) = outcome else {
+            self.idle.remove(&(filed.idle.0, filed.idle.1, sid));
+            if let Some(at) = filed.wake {
+                self.wakeups.remove(&(at, sid));
+            }
+            self.memory -= filed.measured;
+            cx.log(
+                LogLevel::Error,
+                sid,
+                "a step panicked (a bug in lunette): the session was dropped".into(),
+            );
+            return;
+        };
+        if flush {
+            session.flush(cx.viewdefs, cx.outputs);
+        }
+        if session.connections.is_empty() {
+            self.idle
+                .insert((session.ever_connected, session.last_activity, sid));
+        }
+        self.sessions.insert(sid, session);
+        self.after_step(&sid, cx);
     }
 
     /// Sessions whose next deadline is at or before `now`.
@@ -261,17 +406,16 @@ impl SessionManager {
     /// cannot keep `Core` busy.
     pub(crate) fn run_due(&mut self, cx: &mut StepContext<'_>) {
         self.expire_due(cx);
+        self.resume_suspended(cx);
         for sid in self.due_at(cx.now) {
-            let Some(session) = self.sessions.get_mut(&sid) else {
+            let Some(session) = self.sessions.get(&sid) else {
                 continue;
             };
             if session.backend.next_timer().is_some_and(|at| at <= cx.now) {
-                session.backend.set_clock(cx.clock(session.created));
-                session.backend.run_due_timers(cx.now);
-                session.cycle();
-                session.flush(cx.viewdefs, cx.outputs);
+                self.submit(&sid, Job::Timers, cx);
+            } else {
+                self.after_step(&sid, cx);
             }
-            self.after_step(&sid, cx);
         }
     }
 
@@ -341,4 +485,18 @@ fn expiry(session: &Session, config: &Config) -> Option<Instant> {
         config.unclaimed_timeout
     };
     timeout.and_then(|timeout| session.last_activity.checked_add(timeout))
+}
+
+impl Drop for SessionManager {
+    /// A suspended step cannot simply be dropped (that would unwind through the Lua VM on its
+    /// stack): each is stopped, so that every call of it fails at once, and run to its end.
+    fn drop(&mut self) {
+        for (_, running) in std::mem::take(&mut self.running) {
+            running.stopper.stop();
+            let mut step = running.step;
+            while let Progress::Suspended(next) = self.stacks.resume(step) {
+                step = next;
+            }
+        }
+    }
 }

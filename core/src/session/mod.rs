@@ -6,6 +6,7 @@ mod flush;
 pub(crate) mod manager;
 mod messages;
 mod reload;
+mod steps;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -25,7 +26,7 @@ pub(crate) struct Session {
     /// Refreshed by page loads, inbound frames, connects and disconnects; not by timers.
     pub(crate) last_activity: Instant,
     /// The deadline this session is filed under in the manager's wake-up table.
-    wake: Option<Instant>,
+    pub(crate) wake: Option<Instant>,
     pub(crate) connections: BTreeMap<ConnId, Connection>,
     pub(crate) ever_connected: bool,
     last_connection_number: u32,

@@ -109,7 +109,7 @@ fn eval(lua: &Lua, expression: &str) -> String {
 pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>, Metered)> {
     let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
     let lua = Lua::new_with(libs | StdLib::OS, LuaOptions::new())?;
-    let budget = Budget::new(limit, crate::StepAlarm::default(), Rc::default());
+    let budget = Budget::new(limit, 0, crate::StepAlarm::default(), Rc::default());
     let host = lua.create_table()?;
     host.raw_set("seed1", 1)?;
     host.raw_set("seed2", 2)?;
