@@ -19,10 +19,18 @@
 //! 3. arm a single timer for [`Core::poll_timeout`]; when it fires, call
 //!    [`Core::handle_timeout`] with the current time and start again at 2.
 //!
-//! A step runs to completion: one session busy in Lua delays every other session of the same
-//! `Core`, which is why every call into Lua is bounded by an instruction budget. To use several
-//! CPU cores, run several `Core`s ("shards") and route each request by the session id in its
-//! path ([`SessionId::shard`]).
+//! A session's step runs in slices ([`Config::lua_slice`] VM instructions): once a slice is
+//! used up, the step is suspended wherever it is and the `handle_*` call returns;
+//! [`Core::poll_timeout`] is then the last `now`, and each `handle_timeout` runs one more slice
+//! of every suspended step. A loop that handles its other inputs before calling
+//! `handle_timeout` again gets fairness between sessions with nothing more to do: one
+//! session's long action delays the others by about a slice. Whatever arrives for a suspended
+//! session waits in order behind its step, and its connections get nothing until the step
+//! ends. A session's start (`main.lua`, in `GET /`) is the exception: its request is answered
+//! with the outcome, so it runs to completion. Every call into Lua is still bounded by an
+//! instruction budget ([`Config::lua_budget`]), counted across its slices. To use several CPU
+//! cores, run several `Core`s ("shards") and route each request by the session id in its path
+//! ([`SessionId::shard`]).
 //!
 //! Bad input from a peer or a script never panics and never surfaces as `Err`: it becomes a
 //! response (an error page) or a log record. `Err(`[`Misuse`]`)` is reserved for mistakes of the

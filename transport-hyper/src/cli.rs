@@ -79,14 +79,23 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES")]
     pub max_memory: Option<usize>,
 
-    /// Wall-clock limit of one step (a request, a frame, a timer); past it its Lua work is
-    /// stopped as if out of budget, e.g. 2s, 500ms; 0 = none
+    /// Wall-clock limit of one call into the core (a request, or one slice of a step); past
+    /// it its Lua work is stopped as if out of budget, e.g. 2s, 500ms; 0 = none
     #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_expiry)]
     pub step_timeout: Expiry,
 
-    /// VM instructions per call into Lua (other sessions of the same shard wait meanwhile)
-    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+    /// VM instructions per call into Lua, counted across its slices: a guard against
+    /// runaway scripts, not a stall for others (see --lua-slice), so the default lets a
+    /// legitimate heavy action (sorting thousands of rows, building a report) run for about a
+    /// second; past it the call fails with lua-error
+    #[arg(long, value_name = "N", default_value_t = 100_000_000)]
     pub lua_budget: u64,
+
+    /// VM instructions per slice of a step: past a slice a session's Lua work is suspended and
+    /// the shard serves its other sessions before resuming it, so one session's long action
+    /// delays the others by about one slice (200000 is 1-2 ms); 0 = steps run to completion
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub lua_slice: u64,
 
     /// Apply edits of the site's lua/, viewdefs/ and html/ files to live sessions: changed Lua
     /// files re-run in the sessions that loaded them, viewdefs are re-sent (needs --dir)
@@ -147,6 +156,7 @@ impl Cli {
             unclaimed_timeout: self.unclaimed_timeout.0,
             lua_memory: self.lua_memory,
             lua_budget: self.lua_budget,
+            lua_slice: self.lua_slice,
             allow_origins: self.allow_origins.clone(),
             max_variables: self.max_variables,
             max_memory: Some(self.max_memory.unwrap_or_else(default_max_memory)),
@@ -284,7 +294,8 @@ mod tests {
         assert_eq!(config.session_timeout, Some(Duration::from_secs(86_400)));
         assert_eq!(config.unclaimed_timeout, Some(Duration::from_secs(120)));
         assert_eq!(config.lua_memory, 67_108_864);
-        assert_eq!(config.lua_budget, 20_000_000);
+        assert_eq!(config.lua_budget, defaults.lua_budget);
+        assert_eq!(config.lua_slice, defaults.lua_slice);
         assert_eq!(cli.max_frame_bytes, 1_048_576);
         assert_eq!(cli.max_outbound_bytes, 8 * 1024 * 1024);
         assert!(config.allow_origins.is_empty());

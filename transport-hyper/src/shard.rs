@@ -256,6 +256,14 @@ impl Shard {
     pub async fn run_timers(&self) {
         loop {
             let deadline = self.core.borrow().poll_timeout();
+            if deadline.is_some_and(|at| at <= Instant::now()) {
+                // Due already: a step suspended between slices, or a `setImmediate`. The
+                // sockets of this thread go first (tokio polls for I/O before it resumes a
+                // task that yielded), so a long step delays other sessions by one slice.
+                tokio::task::yield_now().await;
+                self.step("a timeout", |core, now| core.handle_timeout(now));
+                continue;
+            }
             self.armed.set(deadline);
             tokio::select! {
                 () = sleep_until(deadline) => {

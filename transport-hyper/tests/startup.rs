@@ -18,7 +18,8 @@ fn help_lists_every_flag_with_its_default() {
         ("--session-timeout", "24h"),
         ("--unclaimed-timeout", "2m"),
         ("--lua-memory", "67108864"),
-        ("--lua-budget", "20000000"),
+        ("--lua-budget", "100000000"),
+        ("--lua-slice", "200000"),
         ("--shards", "the number of available CPUs"),
     ] {
         let line = stdout
