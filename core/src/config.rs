@@ -17,7 +17,7 @@ pub struct Config {
     /// VM instructions per call into Lua, counted across the slices of its step: a guard
     /// against runaway scripts, sized for legitimate heavy actions (about a second of work).
     pub lua_budget: u64,
-    /// VM instructions per slice of a step (PROTOCOL §4.7): past a slice, a session's step is
+    /// VM instructions per slice of a step (PROTOCOL §4.6): past a slice, a session's step is
     /// suspended so that other sessions of the core are served before it resumes. 0: steps
     /// run to completion.
     pub lua_slice: u64,

@@ -213,7 +213,7 @@ impl Core {
         self.sessions.next_deadline(self.now)
     }
 
-    /// How many sessions have a step suspended between slices (PROTOCOL §4.7). While any
+    /// How many sessions have a step suspended between slices (PROTOCOL §4.6). While any
     /// has, [`Core::poll_timeout`] is the last `now`: each `handle_timeout` runs one more
     /// slice of each.
     pub fn suspended_steps(&self) -> usize {

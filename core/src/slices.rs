@@ -1,4 +1,4 @@
-//! Steps that stop between slices (PROTOCOL §4.7): a session's step runs on a stack of its own,
+//! Steps that stop between slices (PROTOCOL §4.6): a session's step runs on a stack of its own,
 //! and when it has used up a slice of its budget it is suspended wherever it is, so that the
 //! core can serve other sessions before it resumes.
 //!

@@ -203,7 +203,7 @@ impl Harness {
     }
 
     /// Hands core one text message as [`Harness::send`] does, but leaves a step it suspends
-    /// (PROTOCOL §4.7) suspended, as a transport with other inputs waiting would: its session
+    /// (PROTOCOL §4.6) suspended, as a transport with other inputs waiting would: its session
     /// gets nothing until [`Harness::finish_steps`] or [`Harness::advance`].
     pub fn deliver(&mut self, conn: ConnId, text: &str) {
         self.record(format!("{} {conn} <- {text}", self.stamp()));
