@@ -4,63 +4,18 @@
 -- Returns the session table, whose `reloading` the server sets during a hot reload.
 local host = ...
 
-local check, charge = host.check_budget, host.charge
-local raw_pcall, raw_resume = pcall, coroutine.resume
-local raw_create, raw_close, raw_status = coroutine.create, coroutine.close, coroutine.status
+local charge = host.charge
+local raw_pcall = pcall
 local raw_load, raw_collect, raw_select = load, collectgarbage, select
 local raw_randomseed, raw_random = math.randomseed, math.random
 local raw_date, raw_difftime = os.date, os.difftime
 local raw_setmetatable, raw_rawget, raw_type, raw_error = setmetatable, rawget, type, error
 local now_seconds, utc_time = host.time, host.utc_time
 
--- Once a call's instruction budget is spent, every protected call re-raises its error.
-pcall = function(...) return check(raw_pcall(...)) end
-
--- Lua runs xpcall's message handler where the error is raised. For the budget's own error
--- that is inside the count hook, where hooks are off, so a looping handler would never stop.
--- Here the handler runs after the unwinding, under the budget, and never once it is spent.
-local function handled(handler, ok, ...)
-  if ok then return check(ok, ...) end
-  local _, message = check(ok, ...)
-  local _, result = raw_pcall(handler, message)
-  return check(false, result)
-end
-xpcall = function(f, handler, ...)
-  if raw_type(handler) ~= "function" then
-    raw_error("bad argument #2 to 'xpcall' (function expected, got " .. raw_type(handler) .. ")", 2)
-  end
-  return handled(handler, raw_pcall(f, ...))
-end
-
--- A coroutine stopped by the budget's error died inside the count hook, and Lua leaves hooks
--- off for a dead coroutine: closing it would run its pending __close handlers uncounted. Such
--- a coroutine is never closed.
-local stopped = raw_setmetatable({}, { __mode = "k" })
-local function resumed(co, ok, ...)
-  if not ok and charge() then stopped[co] = true end
-  return check(ok, ...)
-end
-coroutine.resume = function(co, ...) return resumed(co, raw_resume(co, ...)) end
-coroutine.close = function(co)
-  if stopped[co] then return false, "the coroutine was stopped by the instruction budget" end
-  return raw_close(co)
-end
--- coroutine.wrap as Lua's own, on the resume above: closes a failed coroutine, then raises.
-local function unwrapped(co, ok, ...)
-  if ok then return ... end
-  if charge() then
-    stopped[co] = true
-    check(ok, ...)
-  end
-  local message = ...
-  if raw_status(co) == "dead" then raw_close(co) end
-  if raw_type(message) == "string" then raw_error(message, 2) end
-  raw_error(message, 0)
-end
-coroutine.wrap = function(f)
-  local co = raw_create(f)
-  return function(...) return unwrapped(co, raw_resume(co, ...)) end
-end
+-- Once a call's instruction budget is spent, every protected call re-raises its error; a
+-- coroutine the budget stopped is never closed (see protected.rs).
+pcall, xpcall = host.pcall, host.xpcall
+coroutine.resume, coroutine.close, coroutine.wrap = host.resume, host.close, host.wrap
 
 -- Work that C functions do without allocating is charged by the functions themselves
 -- (charged.rs); the few below are charged here.

@@ -155,6 +155,34 @@ fn ordinary_coroutines_still_close_and_wrap() {
 }
 
 #[test]
+fn protected_calls_keep_lua_semantics() {
+    // A coroutine may yield inside pcall and xpcall (their C versions continue after a
+    // yield); errors a Rust function raised come back as messages; xpcall checks its handler.
+    let main = "local log = {}\n\
+                local co = coroutine.wrap(function() \
+                  local a = {pcall(function() return coroutine.yield('p') end)} \
+                  local b = {xpcall(function() return coroutine.yield('x') end, print)} \
+                  return tostring(a[1]) .. a[2] .. tostring(b[1]) .. b[2] end)\n\
+                log[#log + 1] = co() .. co('one')\n\
+                log[#log + 1] = co('two')\n\
+                local ok, why = pcall(session.createVariable, session, 'x')\n\
+                log[#log + 1] = tostring(ok) .. ' ' .. type(why)\n\
+                log[#log + 1] = select(2, pcall(xpcall, print, 42))\n\
+                log[#log + 1] = select(2, xpcall(error, function(m) return 'got ' .. m end, 'e', 0))\n\
+                log[#log + 1] = table.concat({pcall(function(...) return ... end, 1, 2, 3)}, ' ', 2)\n\
+                session:createAppVariable({type = 'App'}, {result = table.concat(log, ',')})";
+    let mut h = Harness::new(site_with_main(main), config(), 1);
+    let sid = h.create_session();
+    assert_eq!(
+        h.app_property(&sid, "result").as_deref(),
+        Some(
+            "px,trueonetruetwo,false string,\
+             bad argument #2 to 'xpcall' (function expected, got number),got e,1 2 3"
+        )
+    );
+}
+
+#[test]
 fn close_handlers_of_code_the_budget_stopped_are_bounded() {
     // The budget's error must not run pending __close handlers where hooks are off.
     stopped_by_the_budget(

@@ -9,10 +9,9 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use mlua::{Lua, MultiValue, Value};
+use mlua::Lua;
 
 use crate::alarm::StepAlarm;
-use crate::lua::LuaFailure;
 use crate::lua::meter::BYTES_PER_INSTRUCTION;
 use crate::stats::Counters;
 
@@ -43,7 +42,7 @@ pub(crate) struct Budget {
 thread_local! {
     /// Whether the allocator refused an allocation because the budget was spent, since the
     /// last call started. Lua reports such a refusal as "not enough memory"; this tells
-    /// [`LuaFailure`] to name the budget instead. Per thread: a step is only suspended where its
+    /// [`crate::lua::LuaFailure`] to name the budget instead. Per thread: a step is only suspended where its
     /// budget is not spent (see [`Budget::yield_point`]), so no other session's call can come
     /// between a refusal and its report.
     static REFUSED: Cell<bool> = const { Cell::new(false) };
@@ -121,29 +120,6 @@ impl Budget {
             self.used.set(self.limit.saturating_add(1));
         }
         !self.exceeded()
-    }
-
-    /// A Lua function that passes its arguments through, or raises once the budget is spent.
-    /// `lua/sandbox.lua` wraps `pcall`, `xpcall` and `coroutine.resume` with it: otherwise
-    /// `while true do pcall(spin) end` would catch every budget error.
-    ///
-    /// An error raised by a Rust function (such as the string pattern functions) reaches Lua as
-    /// a userdata; a caught one is handed on as its message string instead, as Lua's own
-    /// functions raise strings.
-    pub(crate) fn check_function(self: &Rc<Self>, lua: &Lua) -> mlua::Result<mlua::Function> {
-        let budget = Rc::clone(self);
-        lua.create_function(move |lua, mut results: MultiValue| {
-            if budget.exceeded() {
-                return Err(mlua::Error::runtime(budget.message()));
-            }
-            if let (Some(Value::Boolean(false)), Some(Value::Error(error))) =
-                (results.front(), results.get(1))
-            {
-                let message = LuaFailure::from_error(error).message;
-                results[1] = Value::String(lua.create_string(message)?);
-            }
-            Ok(results)
-        })
     }
 
     /// `charge(n)` for `lua/sandbox.lua`: counts `n` units of work a C function is about to do

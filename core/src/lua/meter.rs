@@ -198,3 +198,30 @@ pub(crate) unsafe fn charge_or_raise(state: *mut ffi::lua_State, units: f64) {
     // SAFETY: as in `counted`: the message lives on this frame, which owns nothing to drop.
     unsafe { raise(state, meter, ptr::null_mut()) }
 }
+
+/// Whether the budget of the VM running `state` is spent.
+///
+/// # Safety
+/// `state` must be a live thread of its VM, used on this thread.
+pub(crate) unsafe fn spent(state: *mut ffi::lua_State) -> bool {
+    // SAFETY: as the caller promises.
+    unsafe { meter_of(state) }.is_some_and(|meter| meter.budget.exceeded())
+}
+
+/// Raises the budget's error in `state`, whose budget is spent, where the running C function
+/// was called from.
+///
+/// # Safety
+/// As [`charge_or_raise`]: nothing above on the native stack may need a drop.
+pub(crate) unsafe fn raise_spent(state: *mut ffi::lua_State) -> ! {
+    // SAFETY: as the caller promises; a VM with no meter has no budget to name.
+    unsafe {
+        match meter_of(state) {
+            Some(meter) => raise(state, meter, ptr::null_mut()),
+            None => {
+                ffi::lua_pushstring(state, c"instruction budget exceeded".as_ptr());
+                ffi::lua_error(state)
+            }
+        }
+    }
+}

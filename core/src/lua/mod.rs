@@ -16,6 +16,8 @@ mod meter;
 mod mirror;
 mod modules_api;
 mod pattern;
+#[allow(unsafe_code)] // pcall, xpcall and the coroutine functions in C; see protected.rs
+mod protected;
 mod prototypes;
 #[allow(unsafe_code)] // drives the Lua stack directly; see read.rs
 mod read;
@@ -182,6 +184,7 @@ impl LuaBackend {
         modules_api::add_primitives(&lua, &primitives)?;
         prototypes::add_primitives(&lua, &primitives)?;
         versions_api::add_primitives(&lua, &primitives)?;
+        protected::add_primitives(&lua, &primitives)?;
         charged::install(&lua)?;
         primitives.raw_set("loaded", package_loaded)?;
         primitives.raw_set("empty", empty)?;

@@ -50,7 +50,6 @@ pub(crate) fn primitives(
     t.raw_set("seed1", a)?;
     t.raw_set("seed2", b)?;
     t.raw_set("sid", host.sid.to_string())?;
-    t.raw_set("check_budget", budget.check_function(lua)?)?;
     t.raw_set("charge", budget.charge_function(lua)?)?;
     t.raw_set(
         "time",

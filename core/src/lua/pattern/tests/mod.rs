@@ -114,7 +114,7 @@ pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>, Metered)> 
     host.raw_set("seed1", 1)?;
     host.raw_set("seed2", 2)?;
     host.raw_set("sid", "test")?;
-    host.raw_set("check_budget", budget.check_function(&lua)?)?;
+    crate::lua::protected::add_primitives(&lua, &host)?;
     host.raw_set("charge", budget.charge_function(&lua)?)?;
     let unused = lua.create_function(|_, ()| Ok(()))?;
     for name in [
