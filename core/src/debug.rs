@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use crate::ids::ConnId;
-use crate::tracker::value_json::write_string;
+use crate::lua::value_json::write_string;
 use crate::tracker::{Tracker, Variable};
 
 /// `/<sid>/variables`: a page that polls `variables.json` beside it and shows it as a sortable
@@ -124,7 +124,7 @@ fn write_variable(
             let _ = write!(
                 out,
                 "{{\"code\":\"{}\",\"description\":",
-                error.code.as_str()
+                crate::protocol::ErrorCode::from(error.fault).as_str()
             );
             write_clipped(out, &error.description);
             out.push('}');

@@ -10,29 +10,28 @@ use crate::lua::mirror::Mirror;
 use crate::lua::read::{Read, read};
 use crate::lua::resolve::{self, PathError};
 use crate::lua::settle;
+use crate::lua::value_json::{JsonError, type_name, value_json};
 use crate::lua::view_list;
 use crate::lua::{LuaBackend, LuaFailure};
-use crate::protocol::ErrorCode;
 use crate::tracker::property::Priority;
-use crate::tracker::value_json::{JsonError, type_name, value_json};
-use crate::tracker::{Node, Tracker, VarError, VarId, Variable};
+use crate::tracker::{Fault, Node, Tracker, VarError, VarId, Variable};
 
 impl From<PathError> for VarError {
     fn from(error: PathError) -> Self {
         match error {
             PathError::Navigation(description) => VarError {
-                code: ErrorCode::PathFailure,
+                fault: Fault::Path,
                 description,
             },
             PathError::Lua(error) => match view_list::refused_name(&error) {
                 Some(description) => VarError {
-                    code: ErrorCode::PathFailure,
+                    fault: Fault::Path,
                     description,
                 },
                 None => lua_error(&error),
             },
             PathError::Denied(description) => VarError {
-                code: ErrorCode::AccessDenied,
+                fault: Fault::Denied,
                 description,
             },
         }
@@ -41,18 +40,15 @@ impl From<PathError> for VarError {
 
 fn lua_error(error: &mlua::Error) -> VarError {
     VarError {
-        code: ErrorCode::LuaError,
+        fault: Fault::Lua,
         description: LuaFailure::from_error(error).message,
     }
 }
 
 impl From<JsonError> for VarError {
     fn from(error: JsonError) -> Self {
-        let (code, description) = error.code_and_description();
-        VarError {
-            code: ErrorCode::from_wire(code).unwrap_or(ErrorCode::PathFailure),
-            description,
-        }
+        let (fault, description) = error.fault_and_description();
+        VarError { fault, description }
     }
 }
 
@@ -231,7 +227,7 @@ impl LuaBackend {
                 Err(error) => Err(VarError::from(error)),
             },
             Source::AboveRoot => Err(VarError {
-                code: ErrorCode::PathFailure,
+                fault: Fault::Path,
                 description: "the path goes above the root of the variable tree".into(),
             }),
         };
@@ -281,7 +277,7 @@ impl LuaBackend {
                     let changed = variable.error.as_ref() != Some(&error);
                     if changed {
                         variable.version += 1;
-                        if error.code == ErrorCode::LuaError {
+                        if error.fault == Fault::Lua {
                             budget.note_lua_error();
                         }
                     }
@@ -303,7 +299,7 @@ impl LuaBackend {
         self.budget.idle();
         if written
             .as_ref()
-            .is_err_and(|error| error.code == ErrorCode::LuaError)
+            .is_err_and(|error| error.fault == Fault::Lua)
         {
             self.budget.note_lua_error();
         }
@@ -324,13 +320,13 @@ impl LuaBackend {
         });
         let Some((path, access, start)) = target else {
             return Err(VarError {
-                code: ErrorCode::AccessDenied,
+                fault: Fault::Denied,
                 description: "this variable has no path to write through".into(),
             });
         };
         let Some(start) = start else {
             return Err(VarError {
-                code: ErrorCode::PathFailure,
+                fault: Fault::Path,
                 description: "the path goes above the root of the variable tree".into(),
             });
         };

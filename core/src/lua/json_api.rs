@@ -5,8 +5,8 @@ use std::fmt::Write;
 use mlua::{Lua, Table, Value};
 
 use crate::lua::convert::json_to_lua;
+use crate::lua::value_json::{MAX_ARRAY_HOLES, MAX_DEPTH, write_string};
 use crate::tracker::number::format_float;
-use crate::tracker::value_json::{MAX_ARRAY_HOLES, MAX_DEPTH, write_string};
 
 pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
     primitives.raw_set(

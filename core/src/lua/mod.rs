@@ -27,6 +27,7 @@ mod session_api;
 #[allow(unsafe_code)] // drives the Lua stack directly; see settle.rs
 mod settle;
 mod timers;
+pub(crate) mod value_json;
 mod variables_api;
 mod versions_api;
 mod view_list;
@@ -41,10 +42,11 @@ use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use crate::config::Config;
 use crate::ids::SessionId;
+use crate::lua::value_json::ObjectIds;
 use crate::output::LogLevel;
 use crate::site::Site;
 use crate::stats::Counters;
-use crate::tracker::{APP_VAR, ObjectIds, Tracker};
+use crate::tracker::{APP_VAR, Tracker};
 
 use budget::Budget;
 pub(crate) use chunks::ChunkCache;

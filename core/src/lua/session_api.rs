@@ -10,8 +10,8 @@ use crate::lua::budget::Budget;
 use crate::lua::host::Host;
 use crate::lua::logs::MAX_LINE_BYTES;
 use crate::lua::timers::{MAX_TIMERS, Timer};
+use crate::lua::value_json::type_name;
 use crate::output::LogLevel;
-use crate::tracker::value_json::type_name;
 
 /// Runs `f` with the session's host state. Callbacks never call back into Lua while holding
 /// it, so the borrow cannot be contended.

@@ -33,7 +33,7 @@ fn create_variable(
 ) -> mlua::Result<VarId> {
     let properties = string_properties(lua, props, "createVariable")?;
     let declared = declare(properties)
-        .map_err(|(_, why)| script_error(lua, format!("createVariable: {why}")))?;
+        .map_err(|refusal| script_error(lua, format!("createVariable: {}", refusal.description)))?;
     let outcome = with_host(lua, |h| {
         let parent =
             match parent {
@@ -54,7 +54,7 @@ fn create_variable(
                 return Err("a variable without a value needs a path".to_owned());
             };
             let access = declared.access.unwrap_or(Access::ReadWrite);
-            allowed(&path, access).map_err(|(_, why)| why)?;
+            allowed(&path, access).map_err(|refusal| refusal.description)?;
             Some(path)
         } else {
             None

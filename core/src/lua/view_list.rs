@@ -11,8 +11,8 @@
 use mlua::{Lua, Table, Value};
 
 use crate::lua::LuaBackend;
+use crate::lua::value_json::array_length;
 use crate::tracker::property::Priority;
-use crate::tracker::value_json::array_length;
 use crate::tracker::{VarId, Wrapper, WrapperKind};
 
 /// The `wrapper` property value that asks for a ViewList, and its type name.

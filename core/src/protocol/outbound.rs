@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::error::{ErrorCode, WireError};
+use crate::lua::value_json::write_string;
 use crate::tracker::APP_VAR;
-use crate::tracker::value_json::write_string;
 
 /// One message for a connection, its ids already the receiver's wire ids.
 #[derive(Debug, Clone, PartialEq, Eq)]

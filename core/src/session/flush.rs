@@ -57,7 +57,7 @@ pub(crate) fn outbound(
             if let Some(error) = &variable.error {
                 errors.push(Outbound::Error {
                     var_id: Some(variable.wire_id()),
-                    code: error.code,
+                    code: error.fault.into(),
                     description: error.description.clone(),
                 });
             }

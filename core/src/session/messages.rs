@@ -9,8 +9,8 @@ use crate::tracker::access::Access;
 use crate::tracker::declared::{Refusal, allowed, declare};
 use crate::tracker::{APP_VAR, VarId};
 
-fn refused(wire: i64, (code, description): Refusal) -> WireError {
-    WireError::new(code, Some(wire), description)
+fn refused(wire: i64, refusal: Refusal) -> WireError {
+    WireError::new(refusal.fault.into(), Some(wire), refusal.description)
 }
 
 impl Session {
@@ -225,7 +225,7 @@ impl Session {
         let written = self
             .backend
             .write(id, &value)
-            .map_err(|error| WireError::new(error.code, Some(wire), error.description))?;
+            .map_err(|error| WireError::new(error.fault.into(), Some(wire), error.description))?;
         if let Some(sent) = self
             .connections
             .get_mut(&conn)

@@ -4,13 +4,24 @@
 
 use std::collections::BTreeMap;
 
-use crate::protocol::ErrorCode;
+use crate::tracker::Fault;
 use crate::tracker::access::Access;
 use crate::tracker::path::{self, Path};
 use crate::tracker::property::{self, Priority, split_priority, split_query};
 
-/// Why declared properties are refused, with the §3.4 code.
-pub(crate) type Refusal = (ErrorCode, String);
+/// Why declared properties are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) fault: Fault,
+    pub(crate) description: String,
+}
+
+fn refusal(fault: Fault, description: impl Into<String>) -> Refusal {
+    Refusal {
+        fault,
+        description: description.into(),
+    }
+}
 
 /// Declared properties, checked.
 pub(crate) struct Declared {
@@ -25,8 +36,8 @@ pub(crate) fn allowed(path: &Path, access: Access) -> Result<(), Refusal> {
     if access.allows(path) {
         return Ok(());
     }
-    Err((
-        ErrorCode::AccessDenied,
+    Err(refusal(
+        Fault::Denied,
         format!(
             "access '{}' cannot be used with path '{path}'",
             access.as_str()
@@ -41,7 +52,7 @@ pub(crate) fn declare(properties: Vec<(String, String)>) -> Result<Declared, Ref
     let mut query = Vec::new();
     for (name, text) in properties {
         let Some((name, priority)) = split_priority(&name) else {
-            return Err((ErrorCode::BadMessage, "a property name is empty".into()));
+            return Err(refusal(Fault::Malformed, "a property name is empty"));
         };
         let text = if name == "path" {
             let (path, pairs) = split_query(&text);
@@ -54,34 +65,28 @@ pub(crate) fn declare(properties: Vec<(String, String)>) -> Result<Declared, Ref
     }
     for (name, text) in query {
         let Some((name, priority)) = split_priority(&name) else {
-            return Err((
-                ErrorCode::BadMessage,
-                "a query property name is empty".into(),
-            ));
+            return Err(refusal(Fault::Malformed, "a query property name is empty"));
         };
         stripped.set(name, text, priority);
     }
     let find = |name: &str| stripped.find(name);
-    let access = match find("access") {
-        Some(text) => Some(Access::parse(Some(text)).ok_or_else(|| {
-            (
-                ErrorCode::BadMessage,
-                format!("'{text}' is not an access mode"),
-            )
-        })?),
-        None => None,
-    };
+    let access =
+        match find("access") {
+            Some(text) => Some(Access::parse(Some(text)).ok_or_else(|| {
+                refusal(Fault::Malformed, format!("'{text}' is not an access mode"))
+            })?),
+            None => None,
+        };
     let path = match find("path") {
-        Some("") => return Err((ErrorCode::BadMessage, "the path is empty".into())),
-        Some(text) => Some(path::parse(text).map_err(|e| (ErrorCode::PathFailure, e))?),
+        Some("") => return Err(refusal(Fault::Malformed, "the path is empty")),
+        Some(text) => Some(path::parse(text).map_err(|e| refusal(Fault::Path, e))?),
         None => None,
     };
     let properties = stripped.into_list();
     let sizes = properties
         .iter()
         .map(|(name, text, _)| (name.as_str(), text.as_str()));
-    property::check_sizes(std::iter::empty(), sizes)
-        .map_err(|why| (ErrorCode::LimitExceeded, why))?;
+    property::check_sizes(std::iter::empty(), sizes).map_err(|why| refusal(Fault::Limit, why))?;
     Ok(Declared {
         properties,
         path,

@@ -8,7 +8,6 @@ pub(crate) mod number;
 pub(crate) mod path;
 pub(crate) mod property;
 pub(crate) mod store;
-pub(crate) mod value_json;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -17,12 +16,10 @@ use std::rc::Rc;
 use mlua::Value;
 
 use crate::ids::ConnId;
-use crate::protocol::ErrorCode;
 use access::Access;
 use path::Path;
 use property::Priority;
 use store::{Slot, Store};
-pub(crate) use value_json::ObjectIds;
 
 /// A variable id as the server knows it: 1 for the app variable, negative for server
 /// variables, 2 and up (a per-session counter) for client variables.
@@ -60,10 +57,26 @@ pub(crate) enum WrapperKind {
     Created,
 }
 
+/// What kind of failure something the tracker holds or checks ran into. `protocol/` maps each
+/// to its §3.4 code; the tracker itself knows nothing of the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// A property, path or value of the wrong shape.
+    Malformed,
+    /// A path that does not parse or navigate, or a value JSON cannot carry.
+    Path,
+    /// What the variable's access mode or owner forbids.
+    Denied,
+    /// Lua raised an error or ran out of memory or budget.
+    Lua,
+    /// Past a size or count limit.
+    Limit,
+}
+
 /// Why a variable's last evaluation failed (§5.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VarError {
-    pub(crate) code: ErrorCode,
+    pub(crate) fault: Fault,
     pub(crate) description: String,
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use mlua::{Table, Value};
 
 use crate::lua::BuiltIn;
+use crate::tracker::Fault;
 use crate::tracker::number::format_float;
 
 /// Why a value has no JSON; the variable gets a `path-failure` error with this text.
@@ -94,12 +95,12 @@ pub(crate) enum JsonError {
 }
 
 impl JsonError {
-    /// The §3.4 error code and description a watcher of the variable gets.
-    pub(crate) fn code_and_description(&self) -> (&'static str, String) {
+    /// What kind of failure it is, and the description a watcher of the variable gets.
+    pub(crate) fn fault_and_description(&self) -> (Fault, String) {
         match self {
-            JsonError::Unrepresentable(Unrepresentable(text)) => ("path-failure", text.clone()),
+            JsonError::Unrepresentable(Unrepresentable(text)) => (Fault::Path, text.clone()),
             JsonError::Lua(error) => (
-                "lua-error",
+                Fault::Lua,
                 crate::lua::LuaFailure::from_error(error).message,
             ),
         }
