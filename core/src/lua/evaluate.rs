@@ -13,8 +13,9 @@ use crate::lua::settle;
 use crate::lua::value_json::{JsonError, type_name, value_json};
 use crate::lua::view_list;
 use crate::lua::{LuaBackend, LuaFailure};
+use crate::lua::{Tracker, Variable};
 use crate::tracker::property::Priority;
-use crate::tracker::{Fault, Node, Tracker, VarError, VarId, Variable};
+use crate::tracker::{Fault, Node, VarError, VarId};
 
 impl From<PathError> for VarError {
     fn from(error: PathError) -> Self {

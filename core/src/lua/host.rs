@@ -5,11 +5,11 @@
 use std::time::{Duration, Instant};
 
 use crate::ids::SessionId;
+use crate::lua::Tracker;
 use crate::lua::logs::Logs;
 use crate::lua::modules_api::Modules;
 use crate::lua::prototypes::Prototypes;
 use crate::lua::timers::Timers;
-use crate::tracker::Tracker;
 
 pub(crate) struct Host {
     pub(crate) sid: SessionId,

@@ -46,7 +46,7 @@ use crate::lua::value_json::ObjectIds;
 use crate::output::LogLevel;
 use crate::site::Site;
 use crate::stats::Counters;
-use crate::tracker::{APP_VAR, Tracker};
+use crate::tracker::APP_VAR;
 
 use budget::Budget;
 pub(crate) use chunks::ChunkCache;
@@ -62,6 +62,35 @@ use timers::Timers;
 pub(crate) use view_list::BuiltIn;
 
 const SANDBOX: &str = include_str!("../../../lua/sandbox.lua");
+
+/// Lua 5.4's values as the tracker keeps them (see [`crate::tracker::Script`]).
+pub(crate) struct LuaScript;
+
+impl crate::tracker::Script for LuaScript {
+    type Value = Value;
+    type Table = Table;
+
+    fn nothing() -> Value {
+        Value::Nil
+    }
+
+    fn of_table(table: &Table) -> Value {
+        Value::Table(table.clone())
+    }
+
+    fn is_table(value: &Value) -> bool {
+        matches!(value, Value::Table(_))
+    }
+
+    fn same(a: &Value, b: &Value) -> bool {
+        a.to_pointer() == b.to_pointer()
+    }
+}
+
+/// A session's tracker, variables and wrappers, holding Lua values.
+pub(crate) type Tracker = crate::tracker::Tracker<LuaScript>;
+pub(crate) type Variable = crate::tracker::Variable<LuaScript>;
+pub(crate) type Wrapper = crate::tracker::Wrapper<LuaScript>;
 
 /// Stops a session's step from outside it: see [`LuaBackend::stopper`].
 pub(crate) struct Stopper(Rc<Budget>);

@@ -19,8 +19,9 @@ use std::ffi::c_int;
 
 use mlua::{Lua, Table, ffi};
 
+use crate::lua::Tracker;
+use crate::tracker::Node;
 use crate::tracker::path::Element;
-use crate::tracker::{Node, Tracker};
 
 /// How deep a chain of `__index` tables is followed before the read is handed back.
 const MAX_INDEX_CHAIN: usize = 32;

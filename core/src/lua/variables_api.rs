@@ -3,10 +3,11 @@
 
 use mlua::{Lua, Table, Value};
 
+use crate::lua::Tracker;
 use crate::lua::session_api::{script_error, string_properties, with_host};
 use crate::tracker::access::Access;
 use crate::tracker::declared::{allowed, declare};
-use crate::tracker::{APP_VAR, Tracker, VarId};
+use crate::tracker::{APP_VAR, VarId};
 
 pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
     primitives.raw_set("create_variable", lua.create_function(create_variable)?)?;

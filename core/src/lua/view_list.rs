@@ -11,9 +11,10 @@
 use mlua::{Lua, Table, Value};
 
 use crate::lua::LuaBackend;
+use crate::lua::Wrapper;
 use crate::lua::value_json::array_length;
 use crate::tracker::property::Priority;
-use crate::tracker::{VarId, Wrapper, WrapperKind};
+use crate::tracker::{VarId, WrapperKind};
 
 /// The `wrapper` property value that asks for a ViewList, and its type name.
 pub(crate) const VIEW_LIST: &str = "lua.ViewList";

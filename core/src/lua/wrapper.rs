@@ -4,11 +4,12 @@
 
 use mlua::{IntoLua, Lua, Table, Value, Variadic};
 
+use crate::lua::Wrapper;
 use crate::lua::session_api::with_host;
 use crate::lua::view_list::{self, VIEW_LIST};
 use crate::lua::{LuaBackend, LuaFailure};
 use crate::output::LogLevel;
-use crate::tracker::{VarId, Wrapper, WrapperKind};
+use crate::tracker::{VarId, WrapperKind};
 
 impl LuaBackend {
     /// The wrapper variable `id` has after reading `value`, whose JSON is `json`.

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::lua::Tracker;
 use crate::protocol::Outbound;
-use crate::tracker::{APP_VAR, Tracker, VarError, VarId};
+use crate::tracker::{APP_VAR, VarError, VarId};
 
 /// What a connection last received for one variable it watches (§4.6).
 #[derive(Debug, Default, Clone)]

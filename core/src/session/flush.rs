@@ -2,10 +2,11 @@
 //! tracker's state and what the connection last received, in one frame.
 
 use crate::ids::ConnId;
+use crate::lua::{Tracker, Variable};
 use crate::protocol::{Outbound, viewdefs_message};
 use crate::session::connection::{Connection, Sent};
 use crate::tracker::property::{Priority, value_priority};
-use crate::tracker::{APP_VAR, Tracker, VarId, Variable};
+use crate::tracker::{APP_VAR, VarId};
 use crate::viewdefs::Viewdefs;
 
 const LEVELS: [Priority; 3] = [Priority::High, Priority::Medium, Priority::Low];

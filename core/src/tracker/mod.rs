@@ -1,6 +1,7 @@
 //! A session's change tracker: the variable tree, each variable's properties, access mode,
 //! cached value and error state, and who watches it. Evaluation (which runs Lua) lives in
-//! `lua::LuaBackend`; this module only holds and shapes the state.
+//! `lua::LuaBackend`; this module only holds and shapes the state. It knows no script engine:
+//! the values it keeps are a [`Script`]'s, and `lua/` supplies Lua 5.4's.
 
 pub(crate) mod access;
 pub(crate) mod declared;
@@ -12,8 +13,6 @@ pub(crate) mod store;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
-
-use mlua::Value;
 
 use crate::ids::ConnId;
 use access::Access;
@@ -28,6 +27,21 @@ pub(crate) type VarId = i64;
 /// The app variable made by `session:createAppVariable`.
 pub(crate) const APP_VAR: VarId = 1;
 
+/// What the tracker keeps of a script engine's values without knowing the engine (`lua/` is
+/// the one there is): the value a variable's children navigate from, and the table its wrapper
+/// presents. The tracker only stores, clones and compares them.
+pub(crate) trait Script {
+    type Value: Clone;
+    type Table: Clone;
+    /// What a variable holds before its first evaluation.
+    fn nothing() -> Self::Value;
+    /// A table as a value.
+    fn of_table(table: &Self::Table) -> Self::Value;
+    fn is_table(value: &Self::Value) -> bool;
+    /// Whether two values are the same object (for tables), or equal scalars.
+    fn same(a: &Self::Value, b: &Self::Value) -> bool;
+}
+
 /// A property's text and the priority it is sent at (§5.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Property {
@@ -36,14 +50,25 @@ pub(crate) struct Property {
 }
 
 /// A variable's wrapper (§5.7): the table it presents its value through.
-#[derive(Debug, Clone)]
-pub(crate) struct Wrapper {
+pub(crate) struct Wrapper<S: Script> {
     /// The `wrapper` property it was made for.
     pub(crate) name: String,
-    pub(crate) table: mlua::Table,
+    pub(crate) table: S::Table,
     /// The JSON of the value it last saw, to refresh it only when that changes.
     pub(crate) value_json: String,
     pub(crate) kind: WrapperKind,
+}
+
+// By hand: a derive would ask `S` itself to be `Clone`.
+impl<S: Script> Clone for Wrapper<S> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            table: self.table.clone(),
+            value_json: self.value_json.clone(),
+            kind: self.kind.clone(),
+        }
+    }
 }
 
 /// Where a wrapper comes from, which decides how it follows its variable's value.
@@ -80,7 +105,7 @@ pub(crate) struct VarError {
     pub(crate) description: String,
 }
 
-pub(crate) struct Variable {
+pub(crate) struct Variable<S: Script> {
     pub(crate) id: VarId,
     pub(crate) parent: Option<VarId>,
     /// How many ancestors it has: 0 for a root. Variables never move, so it is set once.
@@ -97,11 +122,11 @@ pub(crate) struct Variable {
     /// Non-empty properties; setting one to `""` removes it.
     pub(crate) properties: BTreeMap<String, Property>,
     /// The last good value: children navigate from it.
-    pub(crate) value: Value,
+    pub(crate) value: S::Value,
     /// The JSON of `value` (§5.5), `None` until first evaluated.
     pub(crate) json: Option<String>,
     pub(crate) error: Option<VarError>,
-    pub(crate) wrapper: Option<Wrapper>,
+    pub(crate) wrapper: Option<Wrapper<S>>,
     /// For a client variable: the connection that made it and its wire id there.
     pub(crate) owner: Option<(ConnId, i64)>,
     /// Watch counts per connection (§4.4).
@@ -124,7 +149,7 @@ pub(crate) struct Variable {
     pub(crate) flushed: u64,
 }
 
-impl Variable {
+impl<S: Script> Variable<S> {
     fn new(id: VarId, parent: Option<VarId>, depth: usize, seq: u64) -> Self {
         Self {
             id,
@@ -135,7 +160,7 @@ impl Variable {
             path: None,
             access: Access::ReadWrite,
             properties: BTreeMap::new(),
-            value: Value::Nil,
+            value: S::nothing(),
             json: None,
             error: None,
             wrapper: None,
@@ -156,9 +181,9 @@ impl Variable {
     }
 
     /// What children navigate from: the wrapper if there is one, else the value.
-    pub(crate) fn navigation(&self) -> Value {
+    pub(crate) fn navigation(&self) -> S::Value {
         match &self.wrapper {
-            Some(wrapper) => Value::Table(wrapper.table.clone()),
+            Some(wrapper) => S::of_table(&wrapper.table),
             None => self.value.clone(),
         }
     }
@@ -227,7 +252,7 @@ impl Variable {
             && self.json.is_some()
             && self.wrapper.is_none()
             && !self.wrapper_named
-            && !matches!(self.value, Value::Table(_))
+            && !S::is_table(&self.value)
     }
 
     /// Has a `wrapper` property: its value is presented through a wrapper (§5.7).
@@ -262,8 +287,8 @@ pub(crate) struct Removed {
     pub(crate) notify: Vec<(ConnId, i64)>,
 }
 
-pub(crate) struct Tracker {
-    variables: Store,
+pub(crate) struct Tracker<S: Script> {
+    variables: Store<S>,
     /// Roots in creation order (variable 1 is always listed first once it exists).
     /// Keyed by creation order ([`Variable::seq`]); variable 1's is 0.
     roots: BTreeMap<u64, VarId>,
@@ -283,7 +308,7 @@ pub(crate) struct Tracker {
     counted: Cell<Option<(u64, usize, usize)>>,
 }
 
-impl Default for Tracker {
+impl<S: Script> Default for Tracker<S> {
     fn default() -> Self {
         Self {
             variables: Store::default(),
@@ -299,14 +324,14 @@ impl Default for Tracker {
     }
 }
 
-impl Tracker {
-    pub(crate) fn get(&self, id: VarId) -> Option<&Variable> {
+impl<S: Script> Tracker<S> {
+    pub(crate) fn get(&self, id: VarId) -> Option<&Variable<S>> {
         self.variables.get(id)
     }
 
     /// A variable to change. Counts as a change to what detection relies on (see
     /// [`Tracker::epoch`]); detection itself writes through [`Tracker::at_mut`].
-    pub(crate) fn get_mut(&mut self, id: VarId) -> Option<&mut Variable> {
+    pub(crate) fn get_mut(&mut self, id: VarId) -> Option<&mut Variable<S>> {
         self.epoch += 1;
         self.variables.get_mut(id)
     }
@@ -350,7 +375,7 @@ impl Tracker {
         self.variables
             .values()
             .map(|v| {
-                std::mem::size_of::<Variable>()
+                std::mem::size_of::<Variable<S>>()
                     + v.property_bytes
                     + v.json.as_ref().map_or(0, String::len)
                     + v.error.as_ref().map_or(0, |e| e.description.len())
@@ -361,11 +386,11 @@ impl Tracker {
 
     /// The variable in `slot`, if it still holds the variable `id` (a slot is reused once its
     /// variable is removed).
-    pub(crate) fn at(&self, slot: Slot, id: VarId) -> Option<&Variable> {
+    pub(crate) fn at(&self, slot: Slot, id: VarId) -> Option<&Variable<S>> {
         self.variables.at(slot).filter(|v| v.id == id)
     }
 
-    pub(crate) fn at_mut(&mut self, slot: Slot, id: VarId) -> Option<&mut Variable> {
+    pub(crate) fn at_mut(&mut self, slot: Slot, id: VarId) -> Option<&mut Variable<S>> {
         self.variables.at_mut(slot).filter(|v| v.id == id)
     }
 
@@ -375,7 +400,7 @@ impl Tracker {
 
     /// Creates variable 1 holding `value`, or replaces its value; `properties` are applied on
     /// top of what it had (an empty string removes one).
-    pub(crate) fn set_app(&mut self, value: Value, properties: Vec<(String, String)>) {
+    pub(crate) fn set_app(&mut self, value: S::Value, properties: Vec<(String, String)>) {
         if self.variables.get(APP_VAR).is_none() {
             self.variables.insert(Variable::new(APP_VAR, None, 0, 0));
         }
@@ -427,14 +452,11 @@ impl Tracker {
     }
 
     /// Variable 1 or the first server variable in tree order holding exactly this table.
-    pub(crate) fn holder_of(&self, value: &Value) -> Option<VarId> {
-        let pointer = value.to_pointer();
+    pub(crate) fn holder_of(&self, value: &S::Value) -> Option<VarId> {
         self.in_tree_order()
             .into_iter()
             .map(|(v, _)| v)
-            .find(|v| {
-                (v.id == APP_VAR || v.id < 0) && v.path.is_none() && v.value.to_pointer() == pointer
-            })
+            .find(|v| (v.id == APP_VAR || v.id < 0) && v.path.is_none() && S::same(&v.value, value))
             .map(|v| v.id)
     }
 
@@ -527,7 +549,7 @@ impl Tracker {
     }
 
     /// Every variable in tree order with its depth (see [`Tracker::tree_order`]).
-    pub(crate) fn in_tree_order(&self) -> Vec<(&Variable, usize)> {
+    pub(crate) fn in_tree_order(&self) -> Vec<(&Variable<S>, usize)> {
         self.tree_order()
             .iter()
             .filter_map(|node| Some((self.at(node.slot, node.id)?, node.depth)))
