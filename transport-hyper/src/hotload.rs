@@ -16,7 +16,7 @@ use lunette_core::{SITE_FOLDERS, Site};
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
-use crate::shards::SiteChanges;
+use crate::site_changes::SiteChanges;
 use crate::site_dir::read_site;
 
 const DEBOUNCE: Duration = Duration::from_millis(100);

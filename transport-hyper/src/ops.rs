@@ -20,7 +20,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::service::plain;
+use crate::responses::plain;
 
 pub const HEALTHZ: &str = "/healthz";
 pub const METRICS: &str = "/metrics";

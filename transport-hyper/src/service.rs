@@ -4,14 +4,13 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
-use http::header::{
-    CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SEC_WEBSOCKET_KEY, X_CONTENT_TYPE_OPTIONS,
-};
+use http::header::{CONTENT_LENGTH, HeaderValue, SEC_WEBSOCKET_KEY};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 
+use crate::responses::plain;
 use crate::shard::{Answer, Shard};
 use crate::websocket::{self, Link};
 
@@ -73,17 +72,4 @@ fn switch(
 
 fn too_large() -> Response<Full<Bytes>> {
     plain(StatusCode::PAYLOAD_TOO_LARGE, "413 Content Too Large\n").map(Full::new)
-}
-
-/// A plain-text response made by the transport itself (core makes all the others).
-pub fn plain(status: StatusCode, text: &'static str) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from_static(text.as_bytes()));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    response
 }

@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use crate::inbox;
 use crate::ops::Ops;
 use crate::route;
-use crate::shards::Changes;
+use crate::site_changes::Changes;
 use crate::tasks::Tasks;
 use crate::watchdog::StepWatch;
 use crate::websocket::{self, Handed, Link, Serving};
@@ -395,7 +395,7 @@ fn log(shard: usize, record: LogRecord) {
 }
 
 fn internal_error() -> Response<Bytes> {
-    crate::service::plain(
+    crate::responses::plain(
         http::StatusCode::INTERNAL_SERVER_ERROR,
         "500 Internal Server Error\n",
     )

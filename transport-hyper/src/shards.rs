@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime};
 
-use bytes::Bytes;
 use lunette_core::{Config, Core, Site};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -20,13 +19,11 @@ use crate::balance;
 use crate::ids::OsIds;
 use crate::server::{self, Incoming};
 use crate::shard::{Job, OpsLink, Shard, Sockets};
+use crate::site_changes::{Changes, SiteChanges};
 use crate::watchdog::{self, StepWatch};
 
 /// Requests a shard may hold in its queue of forwarded ones before senders wait.
 const QUEUE: usize = 256;
-
-/// Site files that changed (`--hotload`): site path and new contents, `None` if deleted.
-pub type Changes = Arc<Vec<(String, Option<Bytes>)>>;
 
 /// The running shard threads.
 #[derive(Debug)]
@@ -34,20 +31,6 @@ pub struct Shards {
     threads: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
     site_changes: SiteChanges,
-}
-
-/// Where to send site changes so that every shard's core gets them; usable from any thread.
-#[derive(Debug, Clone)]
-pub struct SiteChanges(Vec<mpsc::UnboundedSender<Changes>>);
-
-impl SiteChanges {
-    pub fn send(&self, changes: Vec<(String, Option<Bytes>)>) {
-        let changes = Arc::new(changes);
-        for shard in &self.0 {
-            // A shard that stopped has no sessions left to reload.
-            let _ = shard.send(Arc::clone(&changes));
-        }
-    }
 }
 
 impl Shards {

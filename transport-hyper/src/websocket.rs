@@ -4,7 +4,7 @@
 //! session (B):
 //!
 //! 1. A's service takes hyper's `OnUpgrade` out of the request and forwards the request to B
-//!    (see [`crate::shard`]). B's core answers `Upgrade { conn, .. }`; B registers `conn` in its
+//!    (see `shard.rs`). B's core answers `Upgrade { conn, .. }`; B registers `conn` in its
 //!    [`WsConns`](crate::ws_conns::WsConns), which keeps the sending end of its outbound
 //!    queue, starts an *inbox* task on its own thread, and sends A a [`Link`]: the queue's
 //!    receiving end (an [`Outbox`]) and the inbox sender.

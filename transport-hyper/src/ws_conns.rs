@@ -5,7 +5,7 @@
 //! socket stops its task in a blocked send while core keeps producing frames for it; without a
 //! bound those frames would pile up here until the silence limit, tens of megabytes a second.
 //! A frame that would take a non-empty queue past the bound closes the connection instead
-//! (1008, see [`crate::websocket`]); its session lives on.
+//! (1008, see `websocket.rs`); its session lives on.
 
 use std::collections::HashMap;
 use std::sync::Arc;
