@@ -16,6 +16,9 @@ use crate::site::Site;
 use crate::stats::{Counters, Stats};
 use crate::viewdefs::Viewdefs;
 
+/// The WebSocket close code for a server's internal error.
+const INTERNAL_ERROR: u16 = 1011;
+
 /// The answer to an HTTP request.
 #[derive(Debug)]
 pub enum HttpReply {
@@ -193,7 +196,9 @@ impl Core {
     }
 
     /// The next thing for the transport to do, or `None` when nothing is pending.
+    #[must_use]
     pub fn poll_output(&mut self) -> Option<Output> {
+        self.close_dropped();
         loop {
             let output = self.outputs.pop_front()?;
             // A connection that closed while its session's step was suspended is still
@@ -209,6 +214,7 @@ impl Core {
 
     /// When `handle_timeout` must be called next. It may be at or before the last `now`
     /// (a `setImmediate` is pending): call it right away then.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.sessions.next_deadline(self.now)
     }
@@ -272,6 +278,27 @@ impl Core {
         }
     }
 
+    /// A session dropped because a step panicked (a bug of lunette, see
+    /// `SessionManager::finish`) takes its connections with it: each is closed with `1011`
+    /// (internal error), so that its tab reconnects and finds the session gone.
+    fn close_dropped(&mut self) {
+        for sid in self.sessions.take_dropped() {
+            let conns: Vec<ConnId> = self
+                .connections
+                .iter()
+                .filter(|(_, owner)| **owner == sid)
+                .map(|(conn, _)| *conn)
+                .collect();
+            for conn in conns {
+                self.connections.remove(&conn);
+                self.outputs.push_back(Output::WsClose {
+                    conn,
+                    code: INTERNAL_ERROR,
+                });
+            }
+        }
+    }
+
     fn connection_session(&self, conn: ConnId) -> Result<SessionId, Misuse> {
         self.connections
             .get(&conn)
@@ -288,5 +315,55 @@ impl Core {
         }
         self.now = now;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::SeededIds;
+
+    fn get(core: &mut Core, path: &str, upgrade: bool) -> HttpReply {
+        let mut request = http::Request::get(path).header("host", "localhost:8080");
+        if upgrade {
+            request = request
+                .header("origin", "http://localhost:8080")
+                .header("upgrade", "websocket")
+                .header("connection", "Upgrade")
+                .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+                .header("sec-websocket-version", "13");
+        }
+        let request = request.body(Bytes::new()).expect("a request");
+        core.handle_http(core.now, request).expect("no misuse")
+    }
+
+    #[test]
+    fn a_session_whose_step_panics_is_dropped_and_its_tabs_closed_with_1011() {
+        let mut core = Core::new(
+            Config::default(),
+            Site::builtin(),
+            Box::new(SeededIds::new(1)),
+            Instant::now(),
+        );
+        let HttpReply::Respond(created) = get(&mut core, "/", false) else {
+            panic!("GET / answers");
+        };
+        let location = created.headers()["location"].to_str().expect("text");
+        let sid = SessionId::parse(location.trim_start_matches('/')).expect("a sid");
+        let HttpReply::Upgrade { conn, .. } = get(&mut core, &format!("/ws/{sid}"), true) else {
+            panic!("the upgrade is accepted");
+        };
+        while core.poll_output().is_some() {}
+        let (mut cx, sessions, _) = core.step_context();
+        sessions.start_step(sid, Box::new(|_| panic!("a bug")), &mut cx);
+        let outputs: Vec<Output> = std::iter::from_fn(|| core.poll_output()).collect();
+        assert!(
+            outputs.contains(&Output::WsClose { conn, code: 1011 }),
+            "{outputs:?}"
+        );
+        assert_eq!(core.session_count(), 0);
+        assert_eq!(core.connection_count(), 0);
+        assert_eq!(core.poll_timeout(), None, "nothing of it is left to wake");
+        assert!(core.handle_ws_text(core.now, conn, "{}").is_err(), "the tab is closed");
     }
 }

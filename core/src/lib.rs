@@ -32,6 +32,11 @@
 //! cores, run several `Core`s ("shards") and route each request by the session id in its path
 //! ([`SessionId::shard`]).
 //!
+//! A panic inside a session's step is a bug of lunette, never of a script: that session is
+//! dropped (what it was in the middle of cannot be trusted) and its connections are closed with
+//! `1011` through [`Output::WsClose`]; every other session goes on untouched. A panic outside a
+//! step (routing, a flush) reaches the caller of the `handle_*` method.
+//!
 //! Bad input from a peer or a script never panics and never surfaces as `Err`: it becomes a
 //! response (an error page) or a log record. `Err(`[`Misuse`]`)` is reserved for mistakes of the
 //! driving code, such as time going backwards.

@@ -79,6 +79,8 @@ pub(crate) struct SessionManager {
     /// Suspended sessions in the order their next slices run.
     runnable: VecDeque<SessionId>,
     stacks: Stacks,
+    /// Sessions dropped because a step panicked, whose connections core has yet to close.
+    dropped: Vec<SessionId>,
 }
 
 impl SessionManager {
@@ -94,6 +96,11 @@ impl SessionManager {
     /// The session, unless it is live but its step is suspended.
     pub(crate) fn get(&self, id: &SessionId) -> Option<&Session> {
         self.sessions.get(id)
+    }
+
+    /// Sessions dropped since the last call because a step panicked.
+    pub(crate) fn take_dropped(&mut self) -> Vec<SessionId> {
+        std::mem::take(&mut self.dropped)
     }
 
     /// How many sessions have a step suspended, waiting for its next slice.
@@ -274,7 +281,7 @@ impl SessionManager {
     }
 
     /// Runs `body` on the session as a step, up to its first slice's end.
-    fn start_step(&mut self, sid: SessionId, body: steps::StepBody, cx: &mut StepContext<'_>) {
+    pub(crate) fn start_step(&mut self, sid: SessionId, body: steps::StepBody, cx: &mut StepContext<'_>) {
         let Some(mut session) = self.sessions.remove(&sid) else {
             return;
         };
@@ -360,6 +367,7 @@ impl SessionManager {
                 self.wakeups.remove(&(at, sid));
             }
             self.memory -= filed.measured;
+            self.dropped.push(sid);
             cx.log(
                 LogLevel::Error,
                 sid,
