@@ -30,6 +30,17 @@ pub enum HttpReply {
     Upgrade { conn: ConnId, session: SessionId },
 }
 
+/// What a deadline of [`Core::next_deadline`] is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// A session's step waits, suspended, for its next slice: due at once.
+    Slice,
+    /// A Lua timer of this session is due.
+    Timer(SessionId),
+    /// This session expires, unless something happens to it first.
+    Expiry(SessionId),
+}
+
 /// A mistake of the driving code, never of a peer or a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Misuse {
@@ -216,6 +227,13 @@ impl Core {
     /// (a `setImmediate` is pending): call it right away then.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_deadline().map(|(at, _)| at)
+    }
+
+    /// [`Core::poll_timeout`] with what the deadline is for: core's one table of deadlines
+    /// is each session's next Lua timer or expiry, and "now" while a step waits for a slice.
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<(Instant, Deadline)> {
         self.sessions.next_deadline(self.now)
     }
 
@@ -364,6 +382,9 @@ mod tests {
         assert_eq!(core.session_count(), 0);
         assert_eq!(core.connection_count(), 0);
         assert_eq!(core.poll_timeout(), None, "nothing of it is left to wake");
-        assert!(core.handle_ws_text(core.now, conn, "{}").is_err(), "the tab is closed");
+        assert!(
+            core.handle_ws_text(core.now, conn, "{}").is_err(),
+            "the tab is closed"
+        );
     }
 }

@@ -13,6 +13,9 @@ use lunette_core::{Config, ConnId, Core, HttpReply, LogRecord, Output, SeededIds
 /// than the default budget allows one step.
 const MAX_SLICE_ROUNDS: usize = 1_000_000;
 
+/// Timeouts [`Harness::advance`] handles at one instant before it calls the deadlines stuck.
+const MAX_TIMEOUTS_AT_ONCE: usize = 100_000;
+
 /// A `Core` driven by a virtual clock.
 pub struct Harness {
     core: Core,
@@ -275,11 +278,24 @@ impl Harness {
     }
 
     /// Moves the clock forward by `by`, firing every deadline on the way at its own time.
+    /// Panics if the deadlines stop moving forward: more than [`MAX_TIMEOUTS_AT_ONCE`] in a
+    /// row at one instant (a `setImmediate` that keeps rescheduling itself, say).
     pub fn advance(&mut self, by: Duration) {
         let target = self.now + by;
+        let mut at_once = 0;
         loop {
-            match self.core.poll_timeout() {
-                Some(deadline) if deadline <= target => {
+            match self.core.next_deadline() {
+                Some((deadline, why)) if deadline <= target => {
+                    assert!(
+                        deadline >= self.now,
+                        "core's deadline for {why:?} is before the last now"
+                    );
+                    at_once = if deadline > self.now { 0 } else { at_once + 1 };
+                    assert!(
+                        at_once <= MAX_TIMEOUTS_AT_ONCE,
+                        "deadlines stopped moving forward: {at_once} timeouts at {}, the last for {why:?}",
+                        self.stamp()
+                    );
                     self.now = self.now.max(deadline);
                     self.record(format!("{} timeout", self.stamp()));
                     if let Err(misuse) = self.core.handle_timeout(self.now) {

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
+use crate::core::Deadline;
 use crate::ids::{ConnId, IdSource, SessionId};
 use crate::lua::{ChunkCache, LuaBackend, StartFailure, StepClock};
 use crate::output::{LogLevel, LogRecord, Output};
@@ -122,12 +123,26 @@ impl SessionManager {
         self.memory
     }
 
-    /// The earliest deadline; `now` itself while a step waits for its next slice.
-    pub(crate) fn next_deadline(&self, now: Instant) -> Option<Instant> {
+    /// The earliest deadline and what it is for; `now` itself while a step waits for its
+    /// next slice.
+    pub(crate) fn next_deadline(&self, now: Instant) -> Option<(Instant, Deadline)> {
         if !self.runnable.is_empty() {
-            return Some(now);
+            return Some((now, Deadline::Slice));
         }
-        self.wakeups.first().map(|(due, _)| *due)
+        let &(due, sid) = self.wakeups.first()?;
+        let timer = self
+            .sessions
+            .get(&sid)
+            .and_then(|s| s.backend.next_timer())
+            .is_some_and(|at| at <= due);
+        Some((
+            due,
+            if timer {
+                Deadline::Timer(sid)
+            } else {
+                Deadline::Expiry(sid)
+            },
+        ))
     }
 
     /// `GET /`: makes room if the limit is reached, draws an id and a Lua seed, and starts the
@@ -281,7 +296,12 @@ impl SessionManager {
     }
 
     /// Runs `body` on the session as a step, up to its first slice's end.
-    pub(crate) fn start_step(&mut self, sid: SessionId, body: steps::StepBody, cx: &mut StepContext<'_>) {
+    pub(crate) fn start_step(
+        &mut self,
+        sid: SessionId,
+        body: steps::StepBody,
+        cx: &mut StepContext<'_>,
+    ) {
         let Some(mut session) = self.sessions.remove(&sid) else {
             return;
         };
