@@ -356,6 +356,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // any instant will do as the virtual clock's start
     fn a_session_whose_step_panics_is_dropped_and_its_tabs_closed_with_1011() {
         let mut core = Core::new(
             Config::default(),
