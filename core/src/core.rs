@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::ids::{ConnId, IdSource, SessionId};
 use crate::lua::ChunkCache;
 use crate::output::{LogLevel, LogRecord, Output};
-use crate::session::SessionManager;
+use crate::session::{Deadline, SessionManager};
 use crate::site::Site;
 use crate::stats::{Counters, Stats};
 use crate::viewdefs::Viewdefs;
@@ -28,17 +28,6 @@ pub enum HttpReply {
     /// text messages to [`Core::handle_ws_text`] and its end to [`Core::handle_ws_closed`].
     /// If the handshake cannot be completed, call `handle_ws_closed` right away.
     Upgrade { conn: ConnId, session: SessionId },
-}
-
-/// What a deadline of [`Core::next_deadline`] is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deadline {
-    /// A session's step waits, suspended, for its next slice: due at once.
-    Slice,
-    /// A Lua timer of this session is due.
-    Timer(SessionId),
-    /// This session expires, unless something happens to it first.
-    Expiry(SessionId),
 }
 
 /// A mistake of the driving code, never of a peer or a script.

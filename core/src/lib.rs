@@ -65,8 +65,9 @@ mod viewdefs;
 
 pub use crate::alarm::StepAlarm;
 pub use crate::config::Config;
-pub use crate::core::{Core, Deadline, HttpReply, Misuse};
+pub use crate::core::{Core, HttpReply, Misuse};
 pub use crate::ids::{ConnId, IdSource, SeededIds, SessionId};
 pub use crate::output::{LogLevel, LogRecord, Output};
+pub use crate::session::Deadline;
 pub use crate::site::{SITE_FOLDERS, Site};
 pub use crate::stats::Stats;

@@ -9,7 +9,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::core::Deadline;
 use crate::ids::{ConnId, IdSource, SessionId};
 use crate::lua::{ChunkCache, LuaBackend, StartFailure, StepClock};
 use crate::output::{LogLevel, LogRecord, Output};
@@ -19,6 +18,17 @@ use crate::site::Site;
 use crate::slices::{MAX_SUSPENDED, Panicked, Progress, Stacks};
 use crate::stats::Counters;
 use crate::viewdefs::Viewdefs;
+
+/// What a deadline of [`Core::next_deadline`](crate::Core::next_deadline) is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// A session's step waits, suspended, for its next slice: due at once.
+    Slice,
+    /// A Lua timer of this session is due.
+    Timer(SessionId),
+    /// This session expires, unless something happens to it first.
+    Expiry(SessionId),
+}
 
 /// What `GET /` led to.
 pub(crate) enum Created {

@@ -173,7 +173,8 @@ impl Session {
                 .map(|(name, text, _)| (name.as_str(), text.as_str()));
             t.get(id).map_or(Ok(()), |v| v.check_property_sizes(new))
         });
-        sizes.map_err(|why| WireError::new(ErrorCode::LimitExceeded, Some(wire), why))?;
+        sizes
+            .map_err(|why| WireError::new(ErrorCode::LimitExceeded, Some(wire), why.to_string()))?;
         if mode_changes || !checked.properties.is_empty() {
             self.backend.with_tracker(|tracker| {
                 if let Some(variable) = tracker.get_mut(id) {

@@ -18,6 +18,7 @@ use crate::protocol::{Outbound, encode_frame, parse_frame, parse_message};
 use crate::viewdefs::Viewdefs;
 
 pub(crate) use connection::Connection;
+pub use manager::Deadline;
 pub(crate) use manager::SessionManager;
 
 pub(crate) struct Session {

@@ -86,7 +86,8 @@ pub(crate) fn declare(properties: Vec<(String, String)>) -> Result<Declared, Ref
     let sizes = properties
         .iter()
         .map(|(name, text, _)| (name.as_str(), text.as_str()));
-    property::check_sizes(std::iter::empty(), sizes).map_err(|why| refusal(Fault::Limit, why))?;
+    property::check_sizes(std::iter::empty(), sizes)
+        .map_err(|why| refusal(Fault::Limit, why.to_string()))?;
     Ok(Declared {
         properties,
         path,

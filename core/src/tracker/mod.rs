@@ -232,7 +232,7 @@ impl<S: Script> Variable<S> {
     pub(crate) fn check_property_sizes<'a>(
         &'a self,
         new: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-    ) -> Result<(), String> {
+    ) -> Result<(), property::TooLarge> {
         let current = self
             .properties
             .iter()

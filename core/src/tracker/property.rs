@@ -9,18 +9,42 @@ pub(crate) const MAX_PROPERTY_BYTES: usize = 64 * 1024;
 /// server's own `viewdefs` on variable 1 is not counted.
 pub(crate) const MAX_VARIABLE_PROPERTY_BYTES: usize = 256 * 1024;
 
-/// Why properties are refused: one too large, or a variable's total past its limit.
+/// Properties past a size limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TooLarge {
+    /// One property (name and text) past [`MAX_PROPERTY_BYTES`]; its name, cut to 64
+    /// characters.
+    Property { name: String, bytes: usize },
+    /// A variable's properties together past [`MAX_VARIABLE_PROPERTY_BYTES`].
+    Variable { bytes: usize },
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TooLarge::Property { name, bytes } => write!(
+                f,
+                "property '{name}' is {bytes} bytes; a property holds at most {MAX_PROPERTY_BYTES}"
+            ),
+            TooLarge::Variable { bytes } => write!(
+                f,
+                "the variable's properties would hold {bytes} bytes; a variable holds at most \
+                 {MAX_VARIABLE_PROPERTY_BYTES}"
+            ),
+        }
+    }
+}
+
+/// Whether setting `new` (name, text; `""` removes) over `current` keeps within the limits.
 pub(crate) fn check_sizes<'a>(
     current: impl Iterator<Item = (&'a str, &'a str)>,
     new: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-) -> Result<(), String> {
+) -> Result<(), TooLarge> {
     for (name, text) in new.clone() {
-        let size = name.len() + text.len();
-        if size > MAX_PROPERTY_BYTES {
-            return Err(format!(
-                "property '{}' is {size} bytes; a property holds at most {MAX_PROPERTY_BYTES}",
-                name.chars().take(64).collect::<String>()
-            ));
+        let bytes = name.len() + text.len();
+        if bytes > MAX_PROPERTY_BYTES {
+            let name = name.chars().take(64).collect();
+            return Err(TooLarge::Property { name, bytes });
         }
     }
     let counted = |name: &str| name != "viewdefs";
@@ -37,10 +61,7 @@ pub(crate) fn check_sizes<'a>(
     }
     let total: usize = sizes.values().sum();
     if total > MAX_VARIABLE_PROPERTY_BYTES {
-        return Err(format!(
-            "the variable's properties would hold {total} bytes; a variable holds at most \
-             {MAX_VARIABLE_PROPERTY_BYTES}"
-        ));
+        return Err(TooLarge::Variable { bytes: total });
     }
     Ok(())
 }
