@@ -9,8 +9,8 @@
 use std::fmt::Write;
 
 use crate::ids::ConnId;
-use crate::lua::value_json::write_string;
 use crate::lua::{Tracker, Variable};
+use crate::protocol::write_string;
 
 /// `/<sid>/variables`: a page that polls `variables.json` beside it and shows it as a sortable
 /// table or a tree. Its script is the built-in asset `/lunette/variables-page.js`, so that its

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use crate::ids::SessionId;
 use crate::lua::Tracker;
-use crate::lua::logs::Logs;
-use crate::lua::modules_api::Modules;
-use crate::lua::prototypes::Prototypes;
-use crate::lua::timers::Timers;
+use crate::lua::api::modules_api::Modules;
+use crate::lua::api::prototypes::Prototypes;
+use crate::lua::api::timers::Timers;
+use crate::lua::vm::logs::Logs;
 
 pub(crate) struct Host {
     pub(crate) sid: SessionId,

@@ -1,37 +1,22 @@
 //! `LuaBackend`: a session's Lua VM, sandboxed (PROTOCOL §7), with its change tracker and
 //! timers. One per session; VMs share nothing.
+//!
+//! Four rooms, one concern each:
+//! - `vm/`: the VM and its sandbox: the budget and what charges it, the protected calls,
+//!   compiled chunks, error messages, log lines;
+//! - `api/`: what scripts call (`session`, `ui`, `require`, prototypes, timers, ViewLists);
+//! - `detect/`: change detection, reading and writing through paths, Lua values as JSON;
+//! - `pattern/`: Lua's string patterns, run in Rust under the budget.
+//!
+//! This file builds the VM and runs `main.lua`; `host.rs` is what the API reaches of the
+//! session, `reload.rs` the hot reload of modules.
 
-mod budget;
-#[allow(unsafe_code)] // C closures over the standard library's C functions; see charged.rs
-mod charged;
-mod chunks;
-mod convert;
-mod evaluate;
-mod failure;
+mod api;
+mod detect;
 mod host;
-mod json_api;
-mod logs;
-#[allow(unsafe_code)] // a raw count hook and a wrapped allocator; see meter.rs
-mod meter;
-mod mirror;
-mod modules_api;
 mod pattern;
-#[allow(unsafe_code)] // pcall, xpcall and the coroutine functions in C; see protected.rs
-mod protected;
-mod prototypes;
-#[allow(unsafe_code)] // drives the Lua stack directly; see read.rs
-mod read;
 mod reload;
-mod resolve;
-mod session_api;
-#[allow(unsafe_code)] // drives the Lua stack directly; see settle.rs
-mod settle;
-mod timers;
-pub(crate) mod value_json;
-mod variables_api;
-mod versions_api;
-mod view_list;
-mod wrapper;
+mod vm;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -42,24 +27,24 @@ use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use crate::config::Config;
 use crate::ids::SessionId;
-use crate::lua::value_json::ObjectIds;
+use crate::lua::detect::value_json::ObjectIds;
 use crate::output::LogLevel;
 use crate::site::Site;
 use crate::stats::Counters;
 use crate::tracker::APP_VAR;
 
-use budget::Budget;
-pub(crate) use chunks::ChunkCache;
-use chunks::ModuleFiles;
-pub(crate) use failure::LuaFailure;
+use api::modules_api::Modules;
+use api::prototypes::Prototypes;
+use api::timers::Timers;
+pub(crate) use api::view_list::BuiltIn;
 use host::Host;
 pub(crate) use host::StepClock;
-use logs::Logs;
-use meter::Metered;
-use modules_api::Modules;
-use prototypes::Prototypes;
-use timers::Timers;
-pub(crate) use view_list::BuiltIn;
+use vm::budget::Budget;
+pub(crate) use vm::chunks::ChunkCache;
+use vm::chunks::ModuleFiles;
+pub(crate) use vm::failure::LuaFailure;
+use vm::logs::Logs;
+use vm::meter::Metered;
 
 const SANDBOX: &str = include_str!("../../../lua/sandbox.lua");
 
@@ -132,7 +117,7 @@ pub(crate) struct LuaBackend {
     _meter: Metered,
     objects: ObjectIds,
     /// What the last detection walk saw, for the next one to compare against.
-    mirror: Option<mirror::Mirror>,
+    mirror: Option<detect::mirror::Mirror>,
     /// A ViewList re-synchronised since detection last looked (§4.5).
     resynced: Cell<bool>,
     /// The `session` table, whose `reloading` the server sets (§7.6).
@@ -208,15 +193,15 @@ impl LuaBackend {
             config.alarm.clone(),
             Rc::clone(counters),
         );
-        let primitives = session_api::primitives(&lua, &host, &budget, seed)?;
+        let primitives = api::session_api::primitives(&lua, &host, &budget, seed)?;
         pattern::add_primitives(&lua, &primitives, &budget, config.lua_memory)?;
-        variables_api::add_primitives(&lua, &primitives)?;
-        json_api::add_primitives(&lua, &primitives)?;
-        modules_api::add_primitives(&lua, &primitives)?;
-        prototypes::add_primitives(&lua, &primitives)?;
-        versions_api::add_primitives(&lua, &primitives)?;
-        protected::add_primitives(&lua, &primitives)?;
-        charged::install(&lua)?;
+        api::variables_api::add_primitives(&lua, &primitives)?;
+        api::json_api::add_primitives(&lua, &primitives)?;
+        api::modules_api::add_primitives(&lua, &primitives)?;
+        api::prototypes::add_primitives(&lua, &primitives)?;
+        api::versions_api::add_primitives(&lua, &primitives)?;
+        vm::protected::add_primitives(&lua, &primitives)?;
+        vm::charged::install(&lua)?;
         primitives.raw_set("loaded", package_loaded)?;
         primitives.raw_set("empty", empty)?;
         lua.set_app_data(host);

@@ -5,7 +5,7 @@
 use mlua::chunk::ChunkMode;
 use mlua::{LuaString, Value};
 
-use crate::lua::chunks::is_module_name;
+use crate::lua::vm::chunks::is_module_name;
 use crate::lua::{LuaBackend, LuaFailure};
 use crate::output::LogLevel;
 

@@ -24,4 +24,4 @@ mod proptests;
 
 pub(crate) use error::{ErrorCode, WireError};
 pub(crate) use inbound::{Message, parse_frame, parse_message};
-pub(crate) use outbound::{Outbound, encode_frame, viewdefs_message};
+pub(crate) use outbound::{Outbound, encode_frame, viewdefs_message, write_string};

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::error::{ErrorCode, WireError};
-use crate::lua::value_json::write_string;
 use crate::tracker::APP_VAR;
 
 /// One message for a connection, its ids already the receiver's wire ids.
@@ -130,6 +129,27 @@ fn write_string_object(out: &mut String, pairs: &[(String, String)]) {
         write_string(out, value);
     }
     out.push('}');
+}
+
+/// Writes a JSON string escaping only `"`, `\` and control characters (PROTOCOL §3.3).
+pub(crate) fn write_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 #[cfg(test)]

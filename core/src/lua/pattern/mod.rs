@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use mlua::{Lua, LuaString, MultiValue, Table, Value};
 
-use crate::lua::budget::Budget;
+use crate::lua::vm::budget::Budget;
 use compile::Program;
 use matcher::{Capture, Exhausted, Failure, Matcher, Meter};
 

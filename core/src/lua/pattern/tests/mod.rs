@@ -12,9 +12,9 @@ use std::rc::Rc;
 use mlua::{Lua, LuaOptions, StdLib};
 
 use crate::lua::LuaFailure;
-use crate::lua::budget::Budget;
-use crate::lua::meter::Metered;
 use crate::lua::pattern::add_primitives;
+use crate::lua::vm::budget::Budget;
+use crate::lua::vm::meter::Metered;
 
 const MEMORY: usize = 16 * 1024 * 1024;
 
@@ -114,7 +114,7 @@ pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>, Metered)> 
     host.raw_set("seed1", 1)?;
     host.raw_set("seed2", 2)?;
     host.raw_set("sid", "test")?;
-    crate::lua::protected::add_primitives(&lua, &host)?;
+    crate::lua::vm::protected::add_primitives(&lua, &host)?;
     host.raw_set("charge", budget.charge_function(&lua)?)?;
     let unused = lua.create_function(|_, ()| Ok(()))?;
     for name in [
@@ -134,7 +134,7 @@ pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>, Metered)> 
         host.raw_set(name, unused.clone())?;
     }
     add_primitives(&lua, &host, &budget, MEMORY)?;
-    crate::lua::charged::install(&lua)?;
+    crate::lua::vm::charged::install(&lua)?;
     lua.load(crate::lua::SANDBOX)
         .set_name("=lunette-sandbox")
         .call::<()>(host)?;

@@ -8,7 +8,7 @@ use std::ffi::c_int;
 
 use mlua::{Lua, Value, ffi};
 
-use crate::lua::resolve::PathError;
+use crate::lua::detect::resolve::PathError;
 use crate::tracker::path::{Element, Path};
 
 /// What reading a path gave.

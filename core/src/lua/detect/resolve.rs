@@ -2,7 +2,7 @@
 
 use mlua::{Function, Value};
 
-use crate::lua::view_list::BuiltIn;
+use crate::lua::api::view_list::BuiltIn;
 use crate::tracker::access::Access;
 use crate::tracker::path::{Element, Path};
 

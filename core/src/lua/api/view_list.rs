@@ -12,7 +12,7 @@ use mlua::{Lua, Table, Value};
 
 use crate::lua::LuaBackend;
 use crate::lua::Wrapper;
-use crate::lua::value_json::array_length;
+use crate::lua::detect::value_json::array_length;
 use crate::tracker::property::Priority;
 use crate::tracker::{VarId, WrapperKind};
 

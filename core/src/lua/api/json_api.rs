@@ -4,8 +4,9 @@ use std::fmt::Write;
 
 use mlua::{Lua, Table, Value};
 
-use crate::lua::convert::json_to_lua;
-use crate::lua::value_json::{MAX_ARRAY_HOLES, MAX_DEPTH, write_string};
+use crate::lua::detect::convert::json_to_lua;
+use crate::lua::detect::value_json::{MAX_ARRAY_HOLES, MAX_DEPTH};
+use crate::protocol::write_string;
 use crate::tracker::number::format_float;
 
 pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {

@@ -5,7 +5,7 @@
 
 use mlua::{Function, Lua, LuaString, Table, Value};
 
-use crate::lua::session_api::{script_error, with_host};
+use crate::lua::api::session_api::{script_error, with_host};
 
 /// Fields of `init` that are not copied, compared or removed: the ones `prototype` sets.
 const NOT_FIELDS: [&[u8]; 3] = [b"type", b"__index", b"new"];

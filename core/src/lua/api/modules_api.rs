@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use mlua::chunk::ChunkMode;
 use mlua::{Lua, MultiValue, Table, Value};
 
-use crate::lua::chunks::{ModuleFiles, ModuleLookup};
-use crate::lua::session_api::{script_error, with_host};
+use crate::lua::api::session_api::{script_error, with_host};
+use crate::lua::vm::chunks::{ModuleFiles, ModuleLookup};
 
 pub(crate) struct Modules {
     pub(crate) files: ModuleFiles,

@@ -2,7 +2,7 @@
 
 use mlua::{Lua, Value};
 
-use crate::lua::value_json::MAX_DEPTH;
+use crate::lua::detect::value_json::MAX_DEPTH;
 
 /// null → nil; integers written without fraction or exponent that fit 64 bits → integers;
 /// other numbers → floats; arrays → new 1-based tables; objects → new tables. Values nested

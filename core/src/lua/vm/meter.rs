@@ -26,7 +26,7 @@ use std::rc::Rc;
 
 use mlua::{Lua, ffi};
 
-use crate::lua::budget::Budget;
+use crate::lua::vm::budget::Budget;
 
 /// What the wrapper needs on every allocation: the allocator it wraps and whom to charge.
 struct Meter {

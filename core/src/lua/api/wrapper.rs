@@ -5,8 +5,8 @@
 use mlua::{IntoLua, Lua, Table, Value, Variadic};
 
 use crate::lua::Wrapper;
-use crate::lua::session_api::with_host;
-use crate::lua::view_list::{self, VIEW_LIST};
+use crate::lua::api::session_api::with_host;
+use crate::lua::api::view_list::{self, VIEW_LIST};
 use crate::lua::{LuaBackend, LuaFailure};
 use crate::output::LogLevel;
 use crate::tracker::{VarId, WrapperKind};

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use mlua::Lua;
 
-use crate::lua::settle::{self, Probes};
+use crate::lua::detect::settle::{self, Probes};
 use crate::tracker::store::Slot;
 use crate::tracker::{Node, VarId};
 

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use mlua::Lua;
 
 use crate::alarm::StepAlarm;
-use crate::lua::meter::BYTES_PER_INSTRUCTION;
+use crate::lua::vm::meter::BYTES_PER_INSTRUCTION;
 use crate::stats::Counters;
 
 #[derive(Debug)]

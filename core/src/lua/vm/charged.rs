@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use mlua::{Lua, ffi};
 
-use crate::lua::meter;
+use crate::lua::vm::meter;
 
 /// How a function's work is worked out from its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

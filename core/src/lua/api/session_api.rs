@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 
-use crate::lua::budget::Budget;
+use crate::lua::api::timers::{MAX_TIMERS, Timer};
+use crate::lua::detect::value_json::type_name;
 use crate::lua::host::Host;
-use crate::lua::logs::MAX_LINE_BYTES;
-use crate::lua::timers::{MAX_TIMERS, Timer};
-use crate::lua::value_json::type_name;
+use crate::lua::vm::budget::Budget;
+use crate::lua::vm::logs::MAX_LINE_BYTES;
 use crate::output::LogLevel;
 
 /// Runs `f` with the session's host state. Callbacks never call back into Lua while holding
@@ -178,7 +178,7 @@ struct LuaToString(Function);
 
 impl LuaToString {
     /// The text of `value`, of which only what fits a log line is copied out of Lua (see
-    /// [`Logs`](crate::lua::logs::Logs), which marks the cut).
+    /// [`Logs`](crate::lua::vm::logs::Logs), which marks the cut).
     fn text(&self, value: Value) -> mlua::Result<String> {
         let mut text = String::new();
         self.append(&mut text, value)?;

@@ -4,7 +4,7 @@
 
 use mlua::{Lua, Table, Value};
 
-use crate::lua::session_api::with_host;
+use crate::lua::api::session_api::with_host;
 
 pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
     primitives.raw_set(

@@ -4,7 +4,7 @@
 use mlua::{Lua, Table, Value};
 
 use crate::lua::Tracker;
-use crate::lua::session_api::{script_error, string_properties, with_host};
+use crate::lua::api::session_api::{script_error, string_properties, with_host};
 use crate::tracker::access::Access;
 use crate::tracker::declared::{allowed, declare};
 use crate::tracker::{APP_VAR, VarId};

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use mlua::{Function, Lua, Table, Value, ffi};
 
 use crate::lua::LuaFailure;
-use crate::lua::meter;
+use crate::lua::vm::meter;
 
 /// Registry field of the function that turns an error userdata into its message.
 const MESSAGE_OF: &CStr = c"lunette.message_of";

@@ -23,7 +23,7 @@ impl LuaFailure {
                 Some((head, tail)) => (head.to_owned(), Some(format!("stack traceback:{tail}"))),
                 None => (message.clone(), None),
             },
-            mlua::Error::MemoryError(_) if crate::lua::budget::refused_by_budget() => (
+            mlua::Error::MemoryError(_) if crate::lua::vm::budget::refused_by_budget() => (
                 "instruction budget exceeded: the call allocated too much (--lua-budget)"
                     .to_owned(),
                 None,

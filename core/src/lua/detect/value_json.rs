@@ -6,6 +6,7 @@ use std::fmt::Write;
 use mlua::{Table, Value};
 
 use crate::lua::BuiltIn;
+use crate::protocol::write_string;
 use crate::tracker::Fault;
 use crate::tracker::number::format_float;
 
@@ -199,27 +200,6 @@ pub(crate) fn array_length(table: &Table) -> Result<Option<i64>, JsonError> {
         )));
     }
     Ok(Some(largest))
-}
-
-/// Writes a JSON string escaping only `"`, `\` and control characters (PROTOCOL §3.3).
-pub(crate) fn write_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@
 
 use mlua::Value;
 
-use crate::lua::convert::json_to_lua;
-use crate::lua::mirror::Mirror;
-use crate::lua::read::{Read, read};
-use crate::lua::resolve::{self, PathError};
-use crate::lua::settle;
-use crate::lua::value_json::{JsonError, type_name, value_json};
-use crate::lua::view_list;
+use crate::lua::api::view_list;
+use crate::lua::detect::convert::json_to_lua;
+use crate::lua::detect::mirror::Mirror;
+use crate::lua::detect::read::{Read, read};
+use crate::lua::detect::resolve::{self, PathError};
+use crate::lua::detect::settle;
+use crate::lua::detect::value_json::{JsonError, type_name, value_json};
 use crate::lua::{LuaBackend, LuaFailure};
 use crate::lua::{Tracker, Variable};
 use crate::tracker::property::Priority;
