@@ -2,7 +2,15 @@
 // variable of the view, created in document order, and keeps its element and the variable in
 // step.
 
-import { CHECKBOX, FIELD, TEXT, elementKind, isCustomElement, valueEvents } from "./elements.js";
+import {
+  CHECKBOX,
+  FIELD,
+  TEXT,
+  contentDefined,
+  elementKind,
+  isCustomElement,
+  valueEvents,
+} from "./elements.js";
 import { isCall, isSetter, matchesKey, parseKeyCombination, splitPath } from "./paths.js";
 import { ElementSlot, View, ViewList } from "./views.js";
 
@@ -201,7 +209,6 @@ class ValueBinding {
     } else {
       this.#judged();
     }
-    if (element.localName === "select") this.#followOptions();
     if (!mayHoldValue(element) || variable.properties.access === "r") return;
     valueBindings.set(element, this);
     for (const type of valueEvents(element, flags.has("keypress"))) {
@@ -213,22 +220,18 @@ class ValueBinding {
     // A custom element not defined yet shows nothing: as text, a checkbox's value would
     // become its label. It shows the value once defined.
     if (!hasValue || this.#kind === null) return;
-    const { element } = this;
     const value = this.variable.value;
     if (this.#kind === TEXT) {
-      element.textContent = displayText(value);
+      this.element.textContent = displayText(value);
     } else {
-      const shown = this.#kind === CHECKBOX ? Boolean(value) && value !== "false" : fieldValue(value);
       // A focused field whose value differs from the last value sent or received holds an
-      // edit the user has not sent yet: the server's value must not wipe it out. While the
-      // focus is inside a component's shadow root, the component is the active element.
-      const editing = element === document.activeElement && !same(this.#current(), this.#last);
-      this.#last = shown;
+      // edit the user has not sent yet: the server's value must not wipe it out.
+      const editing = this.#focused() && !same(this.#current(), this.#last);
+      this.#last = this.#kind === CHECKBOX ? Boolean(value) && value !== "false" : fieldValue(value);
       if (editing) return;
-      if (this.#kind === CHECKBOX) element.checked = shown;
-      else if (!same(element.value, shown)) element.value = shown;
+      this.#apply();
     }
-    if (this.scroll) element.scrollTop = element.scrollHeight;
+    if (this.scroll) this.element.scrollTop = this.element.scrollHeight;
   }
 
   /** Sends the element's value if the user changed it since the last value sent or received. */
@@ -251,7 +254,12 @@ class ValueBinding {
 
   /** What the element holds before any value arrives is what counts as unedited. */
   #judged() {
-    if (this.#holdsValue()) this.#last = this.#current();
+    if (!this.#holdsValue()) return;
+    this.#last = this.#current();
+    const { element } = this;
+    if (this.#kind === FIELD && (element.localName === "select" || isCustomElement(element))) {
+      this.#followOptions();
+    }
   }
 
   #holdsValue() {
@@ -259,18 +267,37 @@ class ValueBinding {
   }
 
   /**
+   * The focus is on the element, inside its shadow root (the element is then the active
+   * element) or on an element inside it (a component's option).
+   */
+  #focused() {
+    const active = document.activeElement;
+    return active !== null && this.element.contains(active);
+  }
+
+  /**
+   * Puts the last value into the element. A component may take it only once the components
+   * inside it are defined, as a select needs its options: it gets the value again then.
+   */
+  #apply() {
+    const { element } = this;
+    if (this.#kind === CHECKBOX) element.checked = this.#last;
+    else if (!same(element.value, this.#last)) element.value = this.#last;
+    contentDefined(element)?.then(() => {
+      if (!this.variable.listeners.signal.aborted && !this.#focused()) this.#apply();
+    });
+  }
+
+  /**
    * A select drops a value that none of its options has, and its options may arrive after
    * the value (a `ui-view` rendering them inside it, their `value`s bound too): apply the
-   * value again whenever they change.
+   * value again whenever they change. A component's select or radio group does the same.
    */
   #followOptions() {
-    const { element } = this;
     this.observer = new MutationObserver(() => {
-      if (!same(element.value, this.#last) && element !== document.activeElement) {
-        element.value = this.#last;
-      }
+      if (!same(this.element.value, this.#last) && !this.#focused()) this.#apply();
     });
-    this.observer.observe(element, {
+    this.observer.observe(this.element, {
       childList: true,
       subtree: true,
       attributes: true,

@@ -33,6 +33,16 @@ export function elementKind(element) {
 }
 
 /**
+ * Resolves once the custom elements inside `element` are defined; null when none waits. A
+ * component may need its content to take a value, as a select needs its options.
+ */
+export function contentDefined(element) {
+  const waiting = new Set(Array.from(element.querySelectorAll(":not(:defined)"), (e) => e.localName));
+  if (waiting.size === 0) return null;
+  return Promise.all(Array.from(waiting, (tag) => customElements.whenDefined(tag)));
+}
+
+/**
  * The events after which the element may hold a new value: the native `change` (and `input`
  * for every edit), and for a custom element also its library's own, as a native `change`
  * does not leave a shadow root and many components fire only their own events. A tag
