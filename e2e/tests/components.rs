@@ -1,8 +1,8 @@
 //! `ui-value` on web components (issue 17) in a real headless Chromium, against the
-//! `components` test site (e2e/sites/components): a text field and a checkbox of the page's own,
-//! defined 200 ms after the page loads, as a library's autoloader defines its tags once they
-//! appear. Neither fires a native `input` or `change` that reaches the page; the page names
-//! their events in `<meta name="ui-events">`.
+//! `components` test site (e2e/sites/components): a text field, a checkbox and a select of the
+//! page's own, defined 200 ms after the page loads (the select's options 200 ms later), as a
+//! library's autoloader defines its tags once they appear. None fires a native `input` or
+//! `change` that reaches the page; the page names their events in `<meta name="ui-events">`.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use fantoccini::key::Key;
 use lunette_e2e::{Browser, Server, TIMEOUT, site};
 use serde_json::{Value, json};
 
-/// A browser on a fresh session of the components site, once both components are defined.
+/// A browser on a fresh session of the components site, once every component is defined.
 async fn open() -> (Browser, Server) {
     let browser = Browser::start().await;
     let server = Server::start(Some(&site("components")), &[]);
@@ -20,8 +20,8 @@ async fn open() -> (Browser, Server) {
     wait_js(
         &browser,
         "the components to be defined",
-        "return customElements.get('late-field') !== undefined \
-         && customElements.get('late-toggle') !== undefined;",
+        "return ['late-field', 'late-toggle', 'late-choice', 'late-option']
+           .every((tag) => customElements.get(tag) !== undefined);",
         json!(true),
     )
     .await;
@@ -148,4 +148,25 @@ async fn an_unsent_edit_inside_a_shadow_root_outlives_a_server_update() {
     // Sent, the edit wins.
     keys(&browser, "name", &Key::Tab.to_string()).await;
     browser.wait_for_text("#name-seen", "Lin").await;
+}
+
+/// The select took the server's value while none of its options was defined, which drops it.
+#[tokio::test]
+async fn a_select_defined_before_its_options_shows_the_servers_choice_and_sends_the_users() {
+    let (browser, _server) = open().await;
+    wait_property(&browser, "size", "value", json!("m")).await;
+    browser.click("#size late-option[value='l']").await;
+    browser.wait_for_text("#size-seen", "l").await;
+}
+
+/// The new option is rendered by the list after the value it is chosen by has arrived.
+#[tokio::test]
+async fn a_select_picks_an_option_that_arrives_with_its_choice() {
+    let (browser, _server) = open().await;
+    wait_property(&browser, "flavor", "value", json!("chocolate")).await;
+    browser.click("#add-mint").await;
+    browser.wait_for_text("#flavor-seen", "mint").await;
+    wait_property(&browser, "flavor", "value", json!("mint")).await;
+    browser.click("#flavor late-option[value='vanilla']").await;
+    browser.wait_for_text("#flavor-seen", "vanilla").await;
 }

@@ -1,7 +1,7 @@
-// Two web components of the test page's own, defined 200 ms after the page loads, as a
-// library's autoloader defines its tags only after they appear: until then they are plain
-// HTMLElements, without `value` or `checked`. Each fires only events of its own; the native
-// ones of its shadow root stay inside.
+// Web components of the test page's own, defined 200 ms after the page loads (a select's
+// options 200 ms later still), as a library's autoloader defines its tags only after they
+// appear: until then they are plain HTMLElements, without `value` or `checked`. Each fires
+// only events of its own; the native ones of its shadow root stay inside.
 
 /** A text field: `value`; `edit` on every keystroke, `commit` when the edit is done. */
 class LateField extends HTMLElement {
@@ -60,6 +60,41 @@ class LateToggle extends HTMLElement {
   }
 }
 
+/** An option of a LateChoice: its `value` attribute, its content as label. */
+class LateOption extends HTMLElement {
+  get value() {
+    return this.getAttribute("value") ?? "";
+  }
+}
+
+/**
+ * A select, like a library's: its `value` is one of its options' values, and a value that no
+ * defined option has is dropped. `pick` when an option is clicked.
+ */
+class LateChoice extends HTMLElement {
+  #value = "";
+
+  constructor() {
+    super();
+    this.addEventListener("click", (event) => {
+      const option = event.target.closest("late-option");
+      if (option === null) return;
+      this.value = option.value;
+      this.dispatchEvent(new CustomEvent("pick", { bubbles: true }));
+    });
+  }
+
+  get value() {
+    return this.#value;
+  }
+
+  set value(value) {
+    // An option not defined yet has no `value`.
+    const values = Array.from(this.querySelectorAll("late-option"), (option) => option.value);
+    this.#value = values.includes(value) ? value : "";
+  }
+}
+
 addEventListener("load", () => {
   setTimeout(() => {
     // What the page showed of the name just before: the test checks that the server's values
@@ -68,5 +103,7 @@ addEventListener("load", () => {
       document.getElementById("name-seen")?.textContent ?? "";
     customElements.define("late-field", LateField);
     customElements.define("late-toggle", LateToggle);
+    customElements.define("late-choice", LateChoice);
   }, 200);
+  setTimeout(() => customElements.define("late-option", LateOption), 400);
 });
