@@ -91,7 +91,11 @@ async fn values_that_arrive_before_the_definition_show_in_the_components_not_as_
     );
     wait_property(&browser, "name", "value", json!("Ada")).await;
     wait_property(&browser, "done", "checked", json!(true)).await;
-    assert_eq!(text_of(&browser, "name").await, json!(""), "no value as text");
+    assert_eq!(
+        text_of(&browser, "name").await,
+        json!(""),
+        "no value as text"
+    );
     assert_eq!(
         text_of(&browser, "done").await,
         json!("Done"),
