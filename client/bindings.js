@@ -2,15 +2,7 @@
 // variable of the view, created in document order, and keeps its element and the variable in
 // step.
 
-import {
-  CHECKBOX,
-  FIELD,
-  TEXT,
-  contentDefined,
-  elementKind,
-  isCustomElement,
-  valueEvents,
-} from "./elements.js";
+import { CHECKBOX, FIELD, TEXT, contentDefined, elementKind, isCustomElement, valueEvents } from "./elements.js";
 import { isCall, isSetter, matchesKey, parseKeyCombination, splitPath } from "./paths.js";
 import { ElementSlot, View, ViewList } from "./views.js";
 
@@ -227,7 +219,8 @@ class ValueBinding {
       // A focused field whose value differs from the last value sent or received holds an
       // edit the user has not sent yet: the server's value must not wipe it out.
       const editing = this.#focused() && !same(this.#current(), this.#last);
-      this.#last = this.#kind === CHECKBOX ? Boolean(value) && value !== "false" : fieldValue(value);
+      const checked = Boolean(value) && value !== "false";
+      this.#last = this.#kind === CHECKBOX ? checked : fieldValue(value);
       if (editing) return;
       this.#apply();
     }

@@ -37,7 +37,8 @@ export function elementKind(element) {
  * component may need its content to take a value, as a select needs its options.
  */
 export function contentDefined(element) {
-  const waiting = new Set(Array.from(element.querySelectorAll(":not(:defined)"), (e) => e.localName));
+  const undefinedInside = element.querySelectorAll(":not(:defined)");
+  const waiting = new Set(Array.from(undefinedInside, (inside) => inside.localName));
   if (waiting.size === 0) return null;
   return Promise.all(Array.from(waiting, (tag) => customElements.whenDefined(tag)));
 }
@@ -62,7 +63,7 @@ export function valueEvents(element, everyEdit) {
   return [...new Set(events)];
 }
 
-/** Tag → `{change, input}` event names, read from the page's `ui-events` metas when first needed. */
+/** Tag → `{change, input}` event names, from the page's `ui-events` metas when first needed. */
 let namedEvents = null;
 
 function pageEvents() {
@@ -76,8 +77,11 @@ function pageEvents() {
     const named = namedEvents.get(tag) ?? { change: [], input: [] };
     for (const pair of pairs) {
       const [kind, event] = pair.split("=");
-      if ((kind === "change" || kind === "input") && event) named[kind].push(event);
-      else console.warn(`lunette: <meta name="ui-events" content="${tag} …">: "${pair}" is not change=E or input=E`);
+      if ((kind === "change" || kind === "input") && event) {
+        named[kind].push(event);
+      } else {
+        console.warn(`lunette: ui-events meta for ${tag}: "${pair}" is not change=E or input=E`);
+      }
     }
     namedEvents.set(tag, named);
   }
