@@ -2,6 +2,7 @@
 // variable of the view, created in document order, and keeps its element and the variable in
 // step.
 
+import { CHECKBOX, FIELD, TEXT, contentDefined, elementKind, isCustomElement, valueEvents } from "./elements.js";
 import { isCall, isSetter, matchesKey, parseKeyCombination, splitPath } from "./paths.js";
 import { ElementSlot, View, ViewList } from "./views.js";
 
@@ -38,7 +39,7 @@ function isBindingAttribute(name) {
 function bindAttribute(element, name, text, view) {
   if (name === "ui-value") {
     bind(view, element, text, {
-      access: (path) => (isSetter(path) ? "w" : isCall(path) || !isInputLike(element) ? "r" : "rw"),
+      access: (path) => (isSetter(path) ? "w" : isCall(path) || !mayHoldValue(element) ? "r" : "rw"),
       binding: (variables, variable, flags) => new ValueBinding(variables, variable, element, flags),
     });
   } else if (name === "ui-view" || name === "ui-viewlist") {
@@ -147,27 +148,19 @@ function splitOnce(text, separator) {
   return [text.slice(0, at), text.slice(at + 1)];
 }
 
-/** `input`, `textarea`, `select`, or a custom element with a `value`. */
-function isInputLike(element) {
-  if (["input", "textarea", "select"].includes(element.localName)) return true;
-  if (!element.localName.includes("-")) return false;
-  // The element may not be upgraded yet; its class says whether it will have a value.
-  const definition = customElements.get(element.localName);
-  return "value" in element || (definition !== undefined && "value" in definition.prototype);
-}
-
-/** Checkboxes and switches hold a boolean in `.checked`. */
-function isCheckable(element) {
-  if (element.localName === "input") {
-    return element.type === "checkbox" || element.type === "radio";
-  }
-  return /-(checkbox|switch)$/.test(element.localName);
+/**
+ * Whether the user may edit the element's value: a field or a checkbox, or a custom element,
+ * which may turn out to be one once it is defined. The answer must not depend on whether its
+ * library has loaded yet.
+ */
+function mayHoldValue(element) {
+  return isCustomElement(element) || elementKind(element) !== TEXT;
 }
 
 /** What a `(_)` action sends: the element's value, if it has one. */
 function actionValue(element, variable) {
   if (!isSetter(variable.properties.path)) return null;
-  if (isCheckable(element)) return element.checked;
+  if (elementKind(element) === CHECKBOX) return element.checked;
   return "value" in element ? element.value : null;
 }
 
@@ -177,44 +170,66 @@ function displayText(value) {
   return String(value);
 }
 
+/**
+ * What a field is given: the value itself, as a component's property may want a number (a
+ * range) or an array (a multiple select), but `null` and object refs as empty. A native field
+ * makes a string of it.
+ */
+function fieldValue(value) {
+  return displayText(value) === "" ? "" : value;
+}
+
+/** Whether an element's value and one sent or received read the same (`5` and `"5"` do). */
+function same(a, b) {
+  return displayText(a) === displayText(b);
+}
+
 class ValueBinding {
   /** The value last sent or received, as the element shows it. */
   #last;
+  /** `elementKind`: null while a custom element waits for its definition. */
+  #kind;
 
   constructor(variables, variable, element, flags) {
     this.variables = variables;
     this.variable = variable;
     this.element = element;
-    this.input = isInputLike(element);
-    this.checkable = this.input && isCheckable(element);
     this.scroll = flags.has("scrollOnOutput");
-    this.#last = this.input ? this.#current() : undefined;
-    if (element.localName === "select") this.#followOptions();
-    if (!this.input || variable.properties.access === "r") return;
+    this.#kind = elementKind(element);
+    if (this.#kind === null) {
+      customElements.whenDefined(element.localName).then(() => this.#defined());
+    } else {
+      this.#judged();
+    }
+    if (!mayHoldValue(element) || variable.properties.access === "r") return;
     valueBindings.set(element, this);
-    listen(variable, element, "change", () => this.#send());
-    if (flags.has("keypress")) listen(variable, element, "input", () => this.#send());
+    for (const type of valueEvents(element, flags.has("keypress"))) {
+      listen(variable, element, type, () => this.#send());
+    }
   }
 
   show(hasValue) {
-    if (!hasValue) return;
-    const { element } = this;
+    // A custom element not defined yet shows nothing: as text, a checkbox's value would
+    // become its label. It shows the value once defined.
+    if (!hasValue || this.#kind === null) return;
     const value = this.variable.value;
-    const shown = this.checkable ? Boolean(value) && value !== "false" : displayText(value);
-    // A focused field whose text differs from the last value sent or received holds an edit
-    // the user has not sent yet: the server's value must not wipe it out.
-    const editing = this.input && element === document.activeElement && this.#current() !== this.#last;
-    this.#last = shown;
-    if (editing) return;
-    if (!this.input) element.textContent = shown;
-    else if (this.checkable) element.checked = shown;
-    else if (element.value !== shown) element.value = shown;
-    if (this.scroll) element.scrollTop = element.scrollHeight;
+    if (this.#kind === TEXT) {
+      this.element.textContent = displayText(value);
+    } else {
+      // A focused field whose value differs from the last value sent or received holds an
+      // edit the user has not sent yet: the server's value must not wipe it out.
+      const editing = this.#focused() && !same(this.#current(), this.#last);
+      const checked = Boolean(value) && value !== "false";
+      this.#last = this.#kind === CHECKBOX ? checked : fieldValue(value);
+      if (editing) return;
+      this.#apply();
+    }
+    if (this.scroll) this.element.scrollTop = this.element.scrollHeight;
   }
 
   /** Sends the element's value if the user changed it since the last value sent or received. */
   sendEdit() {
-    if (this.#current() !== this.#last) this.#send();
+    if (this.#holdsValue() && !same(this.#current(), this.#last)) this.#send();
   }
 
   dispose() {
@@ -222,19 +237,60 @@ class ValueBinding {
     this.observer?.disconnect();
   }
 
+  /** The custom element is defined now: it shows the value that came while it was not. */
+  #defined() {
+    if (this.variable.listeners.signal.aborted) return;
+    this.#kind = elementKind(this.element);
+    this.#judged();
+    if (this.variable.value !== undefined) this.show(true);
+  }
+
+  /** What the element holds before any value arrives is what counts as unedited. */
+  #judged() {
+    if (!this.#holdsValue()) return;
+    this.#last = this.#current();
+    const { element } = this;
+    if (this.#kind === FIELD && (element.localName === "select" || isCustomElement(element))) {
+      this.#followOptions();
+    }
+  }
+
+  #holdsValue() {
+    return this.#kind === FIELD || this.#kind === CHECKBOX;
+  }
+
+  /**
+   * The focus is on the element, inside its shadow root (the element is then the active
+   * element) or on an element inside it (a component's option).
+   */
+  #focused() {
+    const active = document.activeElement;
+    return active !== null && this.element.contains(active);
+  }
+
+  /**
+   * Puts the last value into the element. A component may take it only once the components
+   * inside it are defined, as a select needs its options: it gets the value again then.
+   */
+  #apply() {
+    const { element } = this;
+    if (this.#kind === CHECKBOX) element.checked = this.#last;
+    else if (!same(element.value, this.#last)) element.value = this.#last;
+    contentDefined(element)?.then(() => {
+      if (!this.variable.listeners.signal.aborted && !this.#focused()) this.#apply();
+    });
+  }
+
   /**
    * A select drops a value that none of its options has, and its options may arrive after
    * the value (a `ui-view` rendering them inside it, their `value`s bound too): apply the
-   * value again whenever they change.
+   * value again whenever they change. A component's select or radio group does the same.
    */
   #followOptions() {
-    const { element } = this;
     this.observer = new MutationObserver(() => {
-      if (element.value !== this.#last && element !== document.activeElement) {
-        element.value = this.#last;
-      }
+      if (!same(this.element.value, this.#last) && !this.#focused()) this.#apply();
     });
-    this.observer.observe(element, {
+    this.observer.observe(this.element, {
       childList: true,
       subtree: true,
       attributes: true,
@@ -243,13 +299,14 @@ class ValueBinding {
   }
 
   #current() {
-    return this.checkable ? this.element.checked : this.element.value;
+    return this.#kind === CHECKBOX ? this.element.checked : this.element.value;
   }
 
   #send() {
+    if (!this.#holdsValue()) return;
     const value = this.#current();
     // A write-only variable may want the same value twice (e.g. a command line).
-    if (value === this.#last && this.variable.properties.access !== "w") return;
+    if (same(value, this.#last) && this.variable.properties.access !== "w") return;
     this.#last = value;
     this.variables.sendValue(this.variable, value);
   }

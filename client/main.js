@@ -7,6 +7,7 @@
 //   viewdefs.js    the templates received and which one a view uses
 //   views.js       views and view lists
 //   bindings.js    the ui-* binding attributes
+//   elements.js    what a ui-value element is (web components too) and which events it fires
 //   paths.js       binding paths, key combinations, the session id
 //   errors.js      marking elements whose variable is in error
 //   banner.js      the hot-reload error banner

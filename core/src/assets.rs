@@ -38,7 +38,7 @@ const CLIENT_MAIN: &str = "/lunette/main.js";
 
 /// The browser client: `main.js` imports the other modules by relative URL, so every module of
 /// `client/` must be listed here. And the debug page's script.
-static BUILTINS: [Builtin; 13] = [
+static BUILTINS: [Builtin; 14] = [
     builtin_file(CLIENT_ENTRY, include_str!("../../client/client.js")),
     client_module(CLIENT_MAIN, include_str!("../../client/main.js")),
     builtin_file(
@@ -49,6 +49,10 @@ static BUILTINS: [Builtin; 13] = [
     client_module(
         "/lunette/bindings.js",
         include_str!("../../client/bindings.js"),
+    ),
+    client_module(
+        "/lunette/elements.js",
+        include_str!("../../client/elements.js"),
     ),
     client_module(
         "/lunette/connection.js",
