@@ -253,7 +253,7 @@ impl Core {
                 let number = |conn| session.connections.get(&conn).map(|c| c.number);
                 let json = session
                     .backend
-                    .with_tracker(|tracker| debug::variables_json(tracker, number));
+                    .look(|tracker| debug::variables_json(tracker, number));
                 (StatusCode::OK, json)
             }
             None if self.sessions.exists(sid) => (

@@ -16,6 +16,7 @@ mod detect;
 mod host;
 mod pattern;
 mod reload;
+mod variables;
 mod vm;
 
 use std::cell::Cell;
@@ -39,6 +40,7 @@ use api::timers::Timers;
 pub(crate) use api::view_list::BuiltIn;
 use host::Host;
 pub(crate) use host::StepClock;
+pub(crate) use variables::TreeLimits;
 use vm::budget::Budget;
 pub(crate) use vm::chunks::ChunkCache;
 use vm::chunks::ModuleFiles;
@@ -262,11 +264,6 @@ impl LuaBackend {
             .app_data_mut::<Host>()
             .expect("the host is installed before any Lua runs and never removed");
         f(&mut host)
-    }
-
-    /// Runs `f` on the session's tracker. `f` must not call into Lua.
-    pub(crate) fn with_tracker<R>(&self, f: impl FnOnce(&mut Tracker) -> R) -> R {
-        self.host(|h| f(&mut h.tracker))
     }
 
     pub(crate) fn set_clock(&self, clock: StepClock) {

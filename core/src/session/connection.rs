@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::lua::Tracker;
+use crate::lua::LuaBackend;
 use crate::protocol::Outbound;
 use crate::tracker::{APP_VAR, VarError, VarId};
 
@@ -44,13 +44,13 @@ impl Connection {
 
     /// The variable a wire id names for this connection, if it can see it (§4.1): variable
     /// 1, a server variable, or one of its own client variables.
-    pub(crate) fn resolve(&self, tracker: &Tracker, wire: i64) -> Option<VarId> {
+    pub(crate) fn resolve(&self, backend: &LuaBackend, wire: i64) -> Option<VarId> {
         let id = match wire {
             APP_VAR => APP_VAR,
             w if w < 0 => w,
             w => *self.client_ids.get(&w)?,
         };
-        let variable = tracker.get(id)?;
-        (wire >= APP_VAR || variable.owner.is_none()).then_some(id)
+        let owner = backend.owner_of(id)?;
+        (wire >= APP_VAR || owner.is_none()).then_some(id)
     }
 }

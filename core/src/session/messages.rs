@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::ids::ConnId;
+use crate::lua::TreeLimits;
 use crate::protocol::{ErrorCode, Message, Outbound, WireError};
 use crate::session::Session;
 use crate::session::connection::Sent;
@@ -43,10 +44,10 @@ impl Session {
     }
 
     fn visible(&self, conn: ConnId, wire: i64) -> Result<VarId, WireError> {
-        let found = self.connections.get(&conn).and_then(|c| {
-            self.backend
-                .with_tracker(|tracker| c.resolve(tracker, wire))
-        });
+        let found = self
+            .connections
+            .get(&conn)
+            .and_then(|c| c.resolve(&self.backend, wire));
         found.ok_or_else(|| {
             WireError::new(
                 ErrorCode::NotFound,
@@ -88,43 +89,21 @@ impl Session {
         };
         let access = checked.access.unwrap_or(Access::ReadWrite);
         allowed(&path, access).map_err(|refusal| refused(wire, refusal))?;
-        if self.backend.with_tracker(|t| t.len()) >= config.max_variables {
-            return Err(WireError::new(
-                ErrorCode::LimitExceeded,
-                Some(wire),
-                format!(
-                    "this session already has {} variables (--max-variables)",
-                    config.max_variables
-                ),
-            ));
-        }
-        let depth = self
+        let limits = TreeLimits {
+            variables: config.max_variables,
+            depth: config.max_depth,
+        };
+        let id = self
             .backend
-            .with_tracker(|t| t.depth(parent).map_or(0, |d| d + 1));
-        if depth > config.max_depth {
-            return Err(WireError::new(
-                ErrorCode::LimitExceeded,
-                Some(wire),
-                format!(
-                    "variable {wire} would lie deeper than {} levels (--max-depth)",
-                    config.max_depth
-                ),
-            ));
-        }
-        let id = self.backend.with_tracker(|tracker| {
-            let id = tracker.add_client(parent, (conn, wire));
-            if let Some(variable) = tracker.get_mut(id) {
-                variable.path = Some(std::rc::Rc::new(path));
-                variable.access = access;
-                for (name, text, priority) in &checked.properties {
-                    variable.set_property(name, text, *priority);
-                }
-                if !nowatch {
-                    variable.watched_by.insert(conn, 1);
-                }
-            }
-            id
-        });
+            .create(
+                (conn, wire),
+                parent,
+                &checked,
+                (path, access),
+                !nowatch,
+                limits,
+            )
+            .map_err(|refusal| refused(wire, refusal))?;
         if let Some(connection) = self.connections.get_mut(&conn) {
             connection.client_ids.insert(wire, id);
             if !nowatch {
@@ -143,7 +122,6 @@ impl Session {
                 );
             }
         }
-        self.backend.evaluate(id);
         Ok(())
     }
 
@@ -157,37 +135,9 @@ impl Session {
         let id = self.visible(conn, wire)?;
         let checked =
             declare(properties.unwrap_or_default()).map_err(|refusal| refused(wire, refusal))?;
-        let (current_path, current_access) = self
-            .backend
-            .with_tracker(|t| t.get(id).map(|v| (v.path.clone(), v.access)))
-            .unwrap_or((None, Access::ReadWrite));
-        let mode_changes = checked.path.is_some() || checked.access.is_some();
-        let access = checked.access.unwrap_or(current_access);
-        if mode_changes && let Some(path) = checked.path.as_ref().or(current_path.as_deref()) {
-            allowed(path, access).map_err(|refusal| refused(wire, refusal))?;
-        }
-        let sizes = self.backend.with_tracker(|t| {
-            let new = checked
-                .properties
-                .iter()
-                .map(|(name, text, _)| (name.as_str(), text.as_str()));
-            t.get(id).map_or(Ok(()), |v| v.check_property_sizes(new))
-        });
-        sizes
-            .map_err(|why| WireError::new(ErrorCode::LimitExceeded, Some(wire), why.to_string()))?;
-        if mode_changes || !checked.properties.is_empty() {
-            self.backend.with_tracker(|tracker| {
-                if let Some(variable) = tracker.get_mut(id) {
-                    for (name, text, priority) in &checked.properties {
-                        variable.set_property(name, text, *priority);
-                    }
-                    if let Some(path) = checked.path.clone() {
-                        variable.path = Some(std::rc::Rc::new(path));
-                    }
-                    variable.access = access;
-                }
-            });
-        }
+        self.backend
+            .redeclare(id, &checked)
+            .map_err(|refusal| refused(wire, refusal))?;
         if let Some(sent) = self
             .connections
             .get_mut(&conn)
@@ -201,32 +151,16 @@ impl Session {
                 }
             }
         }
-        if mode_changes {
-            self.backend.evaluate(id);
-        }
         let Some(value) = value else {
             return Ok(());
         };
-        let (writable, inactive) = self.backend.with_tracker(|t| {
-            let writable = t
-                .get(id)
-                .is_some_and(|v| v.path.is_some() && v.access.is_writable_by_client());
-            (writable, t.inactive(id))
-        });
-        if inactive {
-            return Ok(());
-        }
-        if !writable {
-            return Err(WireError::new(
-                ErrorCode::AccessDenied,
-                Some(wire),
-                "this variable cannot be written",
-            ));
-        }
         let written = self
             .backend
-            .write(id, &value)
+            .write_from_client(id, &value)
             .map_err(|error| WireError::new(error.fault.into(), Some(wire), error.description))?;
+        let Some(written) = written else {
+            return Ok(());
+        };
         if let Some(sent) = self
             .connections
             .get_mut(&conn)
@@ -236,7 +170,7 @@ impl Session {
             // Compare at the next flush even if the variable does not change: the app may have
             // kept its old value, which the writer no longer shows.
             sent.version = 0;
-            self.backend.with_tracker(|t| t.owe_fresh_look(id));
+            self.backend.owe_fresh_look(id);
         }
         Ok(())
     }
@@ -262,14 +196,14 @@ impl Session {
 
     /// Removes a variable and its subtree, telling its owner and watchers, children first.
     pub(crate) fn remove_variable(&mut self, id: VarId) {
-        self.backend.with_tracker(|t| t.remove(id));
+        self.backend.remove(id);
         self.deliver_removals();
     }
 
     /// Queues a `destroy` for every removed variable to its owner and watchers (also for
     /// removals made by Lua with `session:destroyVariable`).
     pub(crate) fn deliver_removals(&mut self) {
-        let removed = self.backend.with_tracker(|t| t.take_removals());
+        let removed = self.backend.take_removals();
         for gone in removed {
             for (conn, wire) in gone.notify {
                 if let Some(connection) = self.connections.get_mut(&conn) {
@@ -283,16 +217,7 @@ impl Session {
 
     fn watch(&mut self, conn: ConnId, wire: i64) -> Result<(), WireError> {
         let id = self.visible(conn, wire)?;
-        let first = self.backend.with_tracker(|tracker| {
-            let Some(variable) = tracker.get_mut(id) else {
-                return false;
-            };
-            variable.dormant = false;
-            variable.flushed = 0;
-            let count = variable.watched_by.entry(conn).or_insert(0);
-            *count += 1;
-            *count == 1
-        });
+        let first = self.backend.watch(id, conn);
         if let Some(connection) = self.connections.get_mut(&conn) {
             // A full update is owed: as if nothing had been received (§4.4).
             connection.sent.insert(id, Sent::default());
@@ -307,23 +232,7 @@ impl Session {
         let Ok(id) = self.visible(conn, wire) else {
             return;
         };
-        let stopped = self.backend.with_tracker(|tracker| {
-            let Some(variable) = tracker.get_mut(id) else {
-                return false;
-            };
-            let Some(count) = variable.watched_by.get_mut(&conn) else {
-                return false;
-            };
-            *count -= 1;
-            if *count > 0 {
-                return false;
-            }
-            variable.watched_by.remove(&conn);
-            if variable.watched_by.is_empty() {
-                variable.dormant = true;
-            }
-            true
-        });
+        let stopped = self.backend.unwatch(id, conn);
         if stopped && let Some(connection) = self.connections.get_mut(&conn) {
             connection.sent.remove(&id);
         }

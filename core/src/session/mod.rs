@@ -54,7 +54,7 @@ impl Session {
 
     /// The memory the session holds: its Lua heap and an estimate of its tracker's data.
     pub(crate) fn memory(&self) -> usize {
-        self.backend.used_memory() + self.backend.with_tracker(|t| t.approximate_bytes())
+        self.backend.used_memory() + self.backend.tracker_bytes()
     }
 
     fn open(&mut self, conn: ConnId) {
@@ -67,10 +67,7 @@ impl Session {
     /// A connection closed: its watches go, and every client variable it owns (§6.2).
     fn close(&mut self, conn: ConnId) {
         self.connections.remove(&conn);
-        let roots = self.backend.with_tracker(|tracker| {
-            tracker.forget_watcher(conn);
-            tracker.client_roots_of(conn)
-        });
+        let roots = self.backend.forget_connection(conn);
         for root in roots {
             self.remove_variable(root);
         }
@@ -110,15 +107,13 @@ impl Session {
     fn flush(&mut self, viewdefs: &Viewdefs, outputs: &mut std::collections::VecDeque<Output>) {
         self.deliver_removals();
         let connections = &mut self.connections;
-        self.backend.with_tracker(|tracker| {
-            let unflushed = tracker.unflushed();
+        self.backend.flush_with(|tracker, unflushed| {
             for (conn, connection) in connections.iter_mut() {
-                let messages = flush::outbound(*conn, connection, tracker, viewdefs, &unflushed);
+                let messages = flush::outbound(*conn, connection, tracker, viewdefs, unflushed);
                 if let Some(text) = encode_frame(&messages) {
                     outputs.push_back(Output::WsSend { conn: *conn, text });
                 }
             }
-            tracker.mark_flushed(&unflushed);
         });
     }
 }

@@ -12,7 +12,6 @@
 use bytes::Bytes;
 
 use crate::session::Session;
-use crate::tracker::APP_VAR;
 use crate::tracker::property::Priority;
 
 /// Variable 1's property holding the standing reload errors.
@@ -38,11 +37,8 @@ impl Session {
                 .map(String::as_str)
                 .collect::<Vec<_>>()
                 .join("\n");
-            self.backend.with_tracker(|tracker| {
-                if let Some(app) = tracker.get_mut(APP_VAR) {
-                    app.set_property(RELOAD_ERROR, &text, Priority::High);
-                }
-            });
+            self.backend
+                .set_app_property(RELOAD_ERROR, &text, Priority::High);
         }
         ran
     }
