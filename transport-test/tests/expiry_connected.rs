@@ -1,5 +1,5 @@
-//! Expiry and eviction of sessions that have had connections (PROTOCOL §6.1, §6.3; checklist
-//! items 9, 12–14 as far as WebSocket connections are concerned).
+//! Expiry and eviction of sessions that have had connections (docs/protocol.md §6.1, §6.3;
+//! checklist items 9, 12–14 as far as WebSocket connections are concerned).
 
 mod common;
 

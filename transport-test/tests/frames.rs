@@ -1,5 +1,5 @@
-//! Inbound frames, error replies and the shape of outbound frames (PROTOCOL §3.2–§3.4, §4.6;
-//! checklist items 19–26).
+//! Inbound frames, error replies and the shape of outbound frames (docs/protocol.md §3.2–§3.4,
+//! §4.6; checklist items 19–26).
 
 mod common;
 

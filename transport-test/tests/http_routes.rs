@@ -1,5 +1,5 @@
-//! PROTOCOL §2 and §6.1 as a browser sees them: checklist items 1–11, HEAD, and the debug page
-//! and JSON of §11 (items 80–81).
+//! docs/protocol.md §2 and §6.1 as a browser sees them: checklist items 1–11, HEAD, and the debug
+//! page and JSON of §11 (items 80–81).
 
 use std::time::{Duration, UNIX_EPOCH};
 

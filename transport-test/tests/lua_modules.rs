@@ -1,4 +1,4 @@
-//! Modules and prototypes (PROTOCOL §7.3–§7.5): checklist items 61 and 66, removing
+//! Modules and prototypes (docs/protocol.md §7.3–§7.5): checklist items 61 and 66, removing
 //! prototypes, unloading modules and registering presenters. What Lua computes is observed
 //! through the properties of variable 1; hot reload is in `lua_reload.rs`.
 

@@ -1,4 +1,4 @@
-//! Hot reload of Lua files and the mutation of prototypes' instances (PROTOCOL §7.5, §7.6):
+//! Hot reload of Lua files and the mutation of prototypes' instances (docs/protocol.md §7.5, §7.6):
 //! checklist items 67 and 68. A reload is triggered as `--hotload` does when a file changes;
 //! what it changes is observed the way a user would: through a tab's bindings and the log.
 

@@ -1,4 +1,4 @@
-//! The Lua environment of a session (PROTOCOL §7.1–§7.3, §7.7): checklist items 58–60, 62,
+//! The Lua environment of a session (docs/protocol.md §7.1–§7.3, §7.7): checklist items 58–60, 62,
 //! 63, 65, 69 and 70. What Lua computes is observed through the properties of variable 1.
 
 use std::sync::mpsc;

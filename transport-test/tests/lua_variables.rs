@@ -1,4 +1,5 @@
-//! Server variables from Lua and the JSON helpers (PROTOCOL §7.2, §7.3; §13 items 56, 64, 70).
+//! Server variables from Lua and the JSON helpers (docs/protocol.md §7.2, §7.3; §13 items 56, 64,
+//! 70).
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! Messages and the update cycle: what a connection is sent, when, and in which order
-//! (PROTOCOL §4.2–§4.6, §5.4; checklist items 28–37).
+//! (docs/protocol.md §4.2–§4.6, §5.4; checklist items 28–37).
 
 mod common;
 

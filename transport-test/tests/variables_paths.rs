@@ -1,5 +1,5 @@
-//! Variables: paths, access modes, errors and value JSON (PROTOCOL §5.1–§5.8; checklist items
-//! 42–53).
+//! Variables: paths, access modes, errors and value JSON (docs/protocol.md §5.1–§5.8; checklist
+//! items 42–53).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Variables: destroy, dormancy and `inactive` (PROTOCOL §4.4, §4.5, §4.3; checklist items
+//! Variables: destroy, dormancy and `inactive` (docs/protocol.md §4.4, §4.5, §4.3; checklist items
 //! 38–41).
 
 mod common;

@@ -1,4 +1,4 @@
-//! The built-in `lua.ViewList` and `lua.ViewListItem` (PROTOCOL §9, §4.5; checklist items
+//! The built-in `lua.ViewList` and `lua.ViewListItem` (docs/protocol.md §9, §4.5; checklist items
 //! 76–79), bound the way the bundled client binds a `ui-view` with `wrapper=lua.ViewList`:
 //! the list, its `items`, each item `0`, `1`, … and under it `item`, the presenter.
 

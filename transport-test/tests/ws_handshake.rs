@@ -1,4 +1,4 @@
-//! The WebSocket handshake on `/ws/<sid>` (PROTOCOL §3.1; checklist items 15, 16 and 18).
+//! The WebSocket handshake on `/ws/<sid>` (docs/protocol.md §3.1; checklist items 15, 16 and 18).
 
 mod common;
 

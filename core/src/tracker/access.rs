@@ -1,5 +1,5 @@
-//! Access modes (PROTOCOL §5.2): whether a variable is evaluated, whether a client may write
-//! it, and which path endings each mode accepts.
+//! Access modes (docs/protocol.md §5.2): whether a variable is evaluated, whether a client may
+//! write it, and which path endings each mode accepts.
 
 use super::path::Path;
 

@@ -1,4 +1,4 @@
-//! Variable paths (PROTOCOL §5.1): `path := up* [element ("." element)*]`, `up := ".."`.
+//! Variable paths (docs/protocol.md §5.1): `path := up* [element ("." element)*]`, `up := ".."`.
 //!
 //! Only the syntax lives here; navigating Lua values along a path is the tracker's job.
 

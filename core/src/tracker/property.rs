@@ -1,4 +1,4 @@
-//! Property names and priorities (PROTOCOL §5.4), and the query of a `path` property
+//! Property names and priorities (docs/protocol.md §5.4), and the query of a `path` property
 //! (§4.2 step 2).
 
 /// The most bytes one property may hold, name and text together. Properties live in the
