@@ -115,7 +115,7 @@ async fn actions_grow_a_viewlist_and_toggle_a_class() {
 
 /// The server closes the page's WebSocket (an inbound message over `--max-frame-bytes` is
 /// closed with 1009, docs/protocol.md §3.1); the client reconnects after its 1 s backoff, gets the
-/// session's state again, and the page keeps working (§13 item 86).
+/// session's state again, and the page keeps working (§10.1).
 #[tokio::test]
 async fn the_page_works_again_after_the_server_drops_its_websocket() {
     const LIMIT: usize = 2048;
