@@ -353,6 +353,47 @@ fn no_comment_or_test_is_marked_with_a_checklist_number() {
     );
 }
 
+/// The files `docs/protocol.md` sends a reader to exist: each repository path it names in
+/// backquotes (site paths such as `lua/main.lua` and URL paths are not repository paths).
+#[test]
+fn every_repository_file_docs_protocol_md_names_exists() {
+    const TOP: [&str; 10] = [
+        "bench/",
+        "client/",
+        "core/",
+        "demo/",
+        "deploy/",
+        "docs/",
+        "e2e/",
+        "scripts/",
+        "transport-hyper/",
+        "transport-test/",
+    ];
+    let root = repository();
+    let protocol = fs::read_to_string(root.join("docs/protocol.md"))
+        .expect("docs/protocol.md is in the repository");
+    let named: BTreeSet<&str> = protocol
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|span| TOP.iter().any(|top| span.starts_with(top)))
+        .filter(|span| !span.contains(char::is_whitespace))
+        .collect();
+    assert!(
+        named.len() > 20,
+        "only {} repository paths found in docs/protocol.md: {named:?}",
+        named.len()
+    );
+    let missing: Vec<&&str> = named
+        .iter()
+        .filter(|path| !root.join(path).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/protocol.md names files that do not exist: {missing:?}"
+    );
+}
+
 /// The checks above catch what they are for, and let pass what they must: shown on texts
 /// built here, so that this file holds none of them itself.
 #[test]
