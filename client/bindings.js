@@ -1,5 +1,5 @@
-// Binding attributes (PROTOCOL §10.3): each `ui-*` binding of a rendered viewdef becomes a child
-// variable of the view, created in document order, and keeps its element and the variable in
+// Binding attributes (docs/protocol.md §10.3): each `ui-*` binding of a rendered viewdef becomes a
+// child variable of the view, created in document order, and keeps its element and the variable in
 // step.
 
 import { CHECKBOX, FIELD, TEXT, contentDefined, elementKind, isCustomElement, valueEvents } from "./elements.js";

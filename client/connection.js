@@ -1,4 +1,4 @@
-// The WebSocket to `/ws/<sid>` and its reconnect policy (PROTOCOL §10.1).
+// The WebSocket to `/ws/<sid>` and its reconnect policy (docs/protocol.md §10.1).
 
 /** Waits before each retry after an unexpected close; one more failure reloads the page. */
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16000];

@@ -1,5 +1,5 @@
-// What a `ui-value` element is (PROTOCOL §10.3), web components included: a field that holds
-// the value in `.value`, a checkbox or switch that holds a boolean in `.checked`, or anything
+// What a `ui-value` element is (docs/protocol.md §10.3), web components included: a field that
+// holds the value in `.value`, a checkbox or switch that holds a boolean in `.checked`, or anything
 // else, which shows the value as text. And the events after which a field may hold a new value.
 
 /** How an element holds a value. */

@@ -1,6 +1,6 @@
-// Marking elements whose variable is in error (PROTOCOL §10.4), so a developer sees a server-side
-// error where it happens: class `ui-error`, `ui-error-code`, `ui-error-description`, and a title
-// that shows the description on hover.
+// Marking elements whose variable is in error (docs/protocol.md §10.4), so a developer sees a
+// server-side error where it happens: class `ui-error`, `ui-error-code`, `ui-error-description`,
+// and a title that shows the description on hover.
 
 /** Element → its marks: variable id → {code, description}, newest last; and its own title. */
 const marked = new WeakMap();

@@ -1,6 +1,6 @@
-// lunette browser client (PROTOCOL §10), its main module. Finds the session, keeps a WebSocket
-// to it and renders variable 1 into the `ui-app` element; the modules beside this one do the
-// rest (client.js loads them all, bundled by core):
+// lunette browser client (docs/protocol.md §10), its main module. Finds the session, keeps a
+// WebSocket to it and renders variable 1 into the `ui-app` element; the modules beside this one do
+// the rest (client.js loads them all, bundled by core):
 //   connection.js  the socket and its reconnect policy
 //   variables.js   a connection's variables and the inbound messages
 //   outbox.js      batching of outbound messages

@@ -1,7 +1,7 @@
-// Outbound batching (PROTOCOL §10.4): what is queued during one task leaves as one frame at the
-// end of that task, in a microtask, so the bindings created while one inbound frame renders
-// leave together right after it. A user action sends the queue at once. No timer: every wait
-// here would be paid once per nesting level of the page.
+// Outbound batching (docs/protocol.md §10.4): what is queued during one task leaves as one frame at
+// the end of that task, in a microtask, so the bindings created while one inbound frame renders
+// leave together right after it. A user action sends the queue at once. No timer: every wait here
+// would be paid once per nesting level of the page.
 
 export class Outbox {
   #send;

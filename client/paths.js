@@ -1,4 +1,4 @@
-// Binding attribute values (PROTOCOL §10.3): a path with an optional query, `p?k=v&flag`.
+// Binding attribute values (docs/protocol.md §10.3): a path with an optional query, `p?k=v&flag`.
 
 /** Query keys that tune the client itself; they are never sent as properties. */
 const CLIENT_FLAGS = new Set(["keypress", "replace", "scrollOnOutput"]);

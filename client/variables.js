@@ -1,4 +1,4 @@
-// A connection's variables (PROTOCOL §4, §10.2, §10.4): the ids it vends, the tree of the
+// A connection's variables (docs/protocol.md §4, §10.2, §10.4): the ids it vends, the tree of the
 // variables its bindings created, and what it does with each inbound message.
 
 import { clearError, markError } from "./errors.js";

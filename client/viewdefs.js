@@ -1,4 +1,4 @@
-// The viewdefs a connection has received (PROTOCOL §8, §10.2).
+// The viewdefs a connection has received (docs/protocol.md §8, §10.2).
 
 /**
  * The key to render a `type` with: the first known of `T.<namespace>`, `T.<fallbackNamespace>`,

@@ -1,4 +1,4 @@
-// Views (PROTOCOL §10.2): an object-valued variable shown with the viewdef of its type, and
+// Views (docs/protocol.md §10.2): an object-valued variable shown with the viewdef of its type, and
 // lists of them (`ui-viewlist`, §10.3).
 
 import { bindTemplate } from "./bindings.js";

@@ -1,4 +1,4 @@
--- Builds one session's global environment (PROTOCOL §7.1–§7.5) from the standard libraries
+-- Builds one session's global environment (docs/protocol.md §7.1–§7.5) from the standard libraries
 -- the VM was opened with and the primitives the server passes in. Runs once per session,
 -- before main.lua; nothing here is reachable from app code except what it assigns to _G.
 -- Returns the session table, whose `reloading` the server sets during a hot reload.

@@ -19,7 +19,7 @@
 //! nonblocking and the loop polls them all, then naps a few milliseconds when nothing happened
 //! (never past core's deadline). A production loop would wait for readiness with the deadline
 //! as its timeout (mio, `poll(2)`); its calls into core would be exactly these. Also left out
-//! for brevity: WebSocket pings (PROTOCOL §3.1), `--hotload`, and site subfolders.
+//! for brevity: WebSocket pings (docs/protocol.md §3.1), `--hotload`, and site subfolders.
 
 // clippy.toml bans the clock, files and sockets to keep core's library sans-IO. This example
 // is a transport: that I/O is its whole point.
@@ -43,7 +43,7 @@ use tungstenite::{Message, WebSocket};
 
 /// A request head larger than this gets `431` and the connection is closed.
 const MAX_HEAD: usize = 16 * 1024;
-/// An HTTP connection that completes no request for this long is closed (PROTOCOL §3.1).
+/// An HTTP connection that completes no request for this long is closed (docs/protocol.md §3.1).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a closing WebSocket may take to finish its close handshake.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -320,7 +320,7 @@ impl Server {
         // ~130 bytes fit in the socket's buffer: if they do not go out, the peer is gone.
         if conn.output.is_empty() && conn.stream.write_all(handshake.as_bytes()).is_ok() {
             let config = WebSocketConfig::default()
-                .max_message_size(Some(1 << 20)) // PROTOCOL §1.1 `--max-frame-bytes`
+                .max_message_size(Some(1 << 20)) // docs/protocol.md §1.1 `--max-frame-bytes`
                 .max_frame_size(Some(1 << 20))
                 .max_write_buffer_size(4 << 20);
             let (stream, input) = (conn.stream, conn.input);

@@ -157,7 +157,7 @@ pub(crate) fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
             .any(|tag| tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
-/// The `Content-Type` for a file name (PROTOCOL §2).
+/// The `Content-Type` for a file name (docs/protocol.md §2).
 pub(crate) fn content_type(path: &str) -> &'static str {
     let extension = path
         .rsplit_once('.')

@@ -1,4 +1,5 @@
-//! Server options that shape a `Core` (PROTOCOL §1.1). Transports map their flags onto this.
+//! Server options that shape a `Core` (docs/protocol.md §1.1). Transports map their flags onto
+//! this.
 
 use std::time::{Duration, SystemTime};
 
@@ -17,9 +18,9 @@ pub struct Config {
     /// VM instructions per call into Lua, counted across the slices of its step: a guard
     /// against runaway scripts, sized for legitimate heavy actions (about a second of work).
     pub lua_budget: u64,
-    /// VM instructions per slice of a step (PROTOCOL §4.6): past a slice, a session's step is
-    /// suspended so that other sessions of the core are served before it resumes. 0: steps
-    /// run to completion.
+    /// VM instructions per slice of a step (docs/protocol.md §4.6): past a slice, a session's step
+    /// is suspended so that other sessions of the core are served before it resumes. 0: steps run
+    /// to completion.
     pub lua_slice: u64,
     /// Wall-clock time at the `now` handed to `Core::new`; `os.time` and `os.date` count from
     /// it, so that core never reads the system clock.

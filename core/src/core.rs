@@ -115,7 +115,7 @@ impl Core {
         }
     }
 
-    /// Answers one HTTP request (PROTOCOL §2). Routing uses the percent-decoded path.
+    /// Answers one HTTP request (docs/protocol.md §2). Routing uses the percent-decoded path.
     pub fn handle_http(
         &mut self,
         now: Instant,
@@ -127,7 +127,7 @@ impl Core {
         Ok(self.route(request))
     }
 
-    /// One inbound text message of an upgraded connection (PROTOCOL §3.2): its messages run
+    /// One inbound text message of an upgraded connection (docs/protocol.md §3.2): its messages run
     /// in order, then an update cycle; replies go out through [`Core::poll_output`].
     pub fn handle_ws_text(&mut self, now: Instant, conn: ConnId, text: &str) -> Result<(), Misuse> {
         self.handle_ws_texts(now, conn, &[text])
@@ -135,8 +135,8 @@ impl Core {
 
     /// Several inbound text messages of one connection that the transport already holds, in
     /// the order they arrived: each runs as [`Core::handle_ws_text`] would run it, then one
-    /// update cycle and one flush serve them all (PROTOCOL §4.5), so a burst costs one frame
-    /// out instead of one per message.
+    /// update cycle and one flush serve them all (docs/protocol.md §4.5), so a burst costs one
+    /// frame out instead of one per message.
     pub fn handle_ws_texts(
         &mut self,
         now: Instant,
@@ -226,7 +226,7 @@ impl Core {
         self.sessions.next_deadline(self.now)
     }
 
-    /// How many sessions have a step suspended between slices (PROTOCOL §4.6). While any
+    /// How many sessions have a step suspended between slices (docs/protocol.md §4.6). While any
     /// has, [`Core::poll_timeout`] is the last `now`: each `handle_timeout` runs one more
     /// slice of each.
     pub fn suspended_steps(&self) -> usize {

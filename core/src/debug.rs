@@ -1,4 +1,4 @@
-//! The debug view of a session's variables (PROTOCOL §11).
+//! The debug view of a session's variables (docs/protocol.md §11).
 //!
 //! Debug requests run as steps of the session and hold its shard, and a peer decides how many
 //! variables there are and how deep they nest. So the listing is linear in what it shows and

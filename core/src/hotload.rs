@@ -1,4 +1,4 @@
-//! `--hotload` (PROTOCOL §7.6, §8): applying the site files a transport saw change to the
+//! `--hotload` (docs/protocol.md §7.6, §8): applying the site files a transport saw change to the
 //! site, the compiled chunks, the viewdefs and the live sessions.
 
 use std::rc::Rc;

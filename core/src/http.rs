@@ -1,5 +1,5 @@
-//! HTTP routes (PROTOCOL §2): `GET /` creates a session, `/<sid>` serves its page, the debug
-//! page and JSON, and static files from the site or the built-in assets.
+//! HTTP routes (docs/protocol.md §2): `GET /` creates a session, `/<sid>` serves its page, the
+//! debug page and JSON, and static files from the site or the built-in assets.
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};

@@ -1,5 +1,5 @@
-//! Steps that stop between slices (PROTOCOL §4.6): a session's step runs on a stack of its own,
-//! and when it has used up a slice of its budget it is suspended wherever it is, so that the
+//! Steps that stop between slices (docs/protocol.md §4.6): a session's step runs on a stack of its
+//! own, and when it has used up a slice of its budget it is suspended wherever it is, so that the
 //! core can serve other sessions before it resumes.
 //!
 //! The stack is what makes this work everywhere. A Lua coroutine can only yield where no C

@@ -1,5 +1,5 @@
-//! Viewdefs (PROTOCOL §8): the site's HTML templates, keyed `TYPE.NAMESPACE`, validated once
-//! when the site is loaded and delivered to connections in variable 1's `viewdefs` property.
+//! Viewdefs (docs/protocol.md §8): the site's HTML templates, keyed `TYPE.NAMESPACE`, validated
+//! once when the site is loaded and delivered to connections in variable 1's `viewdefs` property.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
-//! Builds `examples/std_loop.rs`, runs it on the Adder demo and replays PROTOCOL §12 against it
-//! over real sockets: core embedded in a plain std event loop behaves like in the harness.
+//! Builds `examples/std_loop.rs`, runs it on the Adder demo and replays docs/protocol.md §12
+//! against it over real sockets: core embedded in a plain std event loop behaves like in the
+//! harness.
 
 // The clippy.toml bans keep core's library sans-IO; this test drives a real server process.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -143,7 +144,7 @@ fn the_adder_exchange_runs_over_the_std_loop_example() {
         "the page shell"
     );
 
-    // The WebSocket, and PROTOCOL §12 steps 4 to 9.
+    // The WebSocket, and docs/protocol.md §12 steps 4 to 9.
     let stream = TcpStream::connect(&address).expect("connects");
     stream.set_read_timeout(Some(TIMEOUT)).expect("timeout set");
     let url = format!("ws://{address}/ws/{sid}");

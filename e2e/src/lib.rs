@@ -1,7 +1,8 @@
-//! Harness for lunette's end-to-end tests in a real headless Chromium (PROTOCOL §10, §13 items
-//! 82–86): it runs the `lunette` binary on a site, starts `chromedriver` with a fresh Chromium
-//! profile, and drives the page the way a person would (type, tab out, click, reload, a second
-//! tab). Every wait polls with a timeout; nothing sleeps for a fixed time.
+//! Harness for lunette's end-to-end tests in a real headless Chromium (the client of
+//! docs/protocol.md §10 against the server): it runs the `lunette` binary on a site, starts
+//! `chromedriver` with a fresh Chromium profile, and drives the page the way a person would
+//! (type, tab out, click, reload, a second tab). Every wait polls with a timeout; nothing sleeps
+//! for a fixed time.
 //!
 //! Chromium and its driver come from Debian (`apt-get install -y chromium chromium-driver`;
 //! `.ci/run` installs them when missing). `LUNETTE_CHROMIUM` and `LUNETTE_CHROMEDRIVER` override

@@ -1,6 +1,6 @@
-//! Every binding attribute of PROTOCOL §10.3 that a person would notice, one behaviour per test,
-//! in a real headless Chromium against the `bindings` test site (e2e/sites/bindings). Buttons run
-//! Lua actions that change the server's state; results are read back from the DOM, or from a
+//! Every binding attribute of docs/protocol.md §10.3 that a person would notice, one behaviour per
+//! test, in a real headless Chromium against the `bindings` test site (e2e/sites/bindings). Buttons
+//! run Lua actions that change the server's state; results are read back from the DOM, or from a
 //! `ui-value` span that shows the Lua field.
 
 use std::time::Instant;

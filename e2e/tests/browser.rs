@@ -1,5 +1,5 @@
-//! What a person sees in a real headless Chromium: the bundled client (PROTOCOL §10) against the
-//! `lunette` binary. Each test starts its own server and browser (see `lunette_e2e`).
+//! What a person sees in a real headless Chromium: the bundled client (docs/protocol.md §10)
+//! against the `lunette` binary. Each test starts its own server and browser (see `lunette_e2e`).
 
 use lunette_e2e::{Browser, Server, demo, site, workspace_root};
 
@@ -7,7 +7,7 @@ const VALUE1: &str = r#"input[ui-value="value1"]"#;
 const VALUE2: &str = r#"input[ui-value="value2"]"#;
 const SUM: &str = r#"span[ui-value="compute()"]"#;
 
-/// PROTOCOL §12 as a user lives it: open `/`, land on `/<sid>`, type 2 and 3, read 5.
+/// docs/protocol.md §12 as a user lives it: open `/`, land on `/<sid>`, type 2 and 3, read 5.
 #[tokio::test]
 async fn typing_two_and_three_into_the_adder_shows_five() {
     let browser = Browser::start().await;
@@ -114,8 +114,8 @@ async fn actions_grow_a_viewlist_and_toggle_a_class() {
 }
 
 /// The server closes the page's WebSocket (an inbound message over `--max-frame-bytes` is
-/// closed with 1009, PROTOCOL §3.1); the client reconnects after its 1 s backoff, gets the
-/// session's state again, and the page keeps working (§13 item 86).
+/// closed with 1009, docs/protocol.md §3.1); the client reconnects after its 1 s backoff, gets the
+/// session's state again, and the page keeps working (§10.1).
 #[tokio::test]
 async fn the_page_works_again_after_the_server_drops_its_websocket() {
     const LIMIT: usize = 2048;

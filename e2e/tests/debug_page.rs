@@ -1,4 +1,4 @@
-//! The debug page `/<sid>/variables` (PROTOCOL §11) in a real headless Chromium: its script
+//! The debug page `/<sid>/variables` (docs/protocol.md §11) in a real headless Chromium: its script
 //! runs, polls `variables.json`, sorts the table by a clicked header, shows a tree, and marks
 //! variables in error until they recover.
 

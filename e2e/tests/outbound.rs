@@ -1,7 +1,7 @@
-//! When the client's outbound frames leave (PROTOCOL §10.4, §13 item 35), seen from a recorder
-//! of the page's WebSocket (`e2e/src/recorder.js`): the bindings created while one inbound frame
-//! renders leave in one frame, in that frame's task, with no timer between; a user action leaves
-//! at once, marked `userEvent`.
+//! When the client's outbound frames leave (docs/protocol.md §10.4; the server's side is §4.6),
+//! seen from a recorder of the page's WebSocket (`e2e/src/recorder.js`): the bindings created
+//! while one inbound frame renders leave in one frame, in that frame's task, with no timer
+//! between; a user action leaves at once, marked `userEvent`.
 
 use lunette_e2e::{Browser, Frame, Server, demo};
 use serde_json::{Value, json};

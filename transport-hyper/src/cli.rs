@@ -1,4 +1,4 @@
-//! Command-line flags (PROTOCOL §1.1) and the duration syntax they use.
+//! Command-line flags (docs/protocol.md §1.1) and the duration syntax they use.
 
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! `--hotload` (PROTOCOL §7.6, §8): watches the site directory and hands every shard's core
+//! `--hotload` (docs/protocol.md §7.6, §8): watches the site directory and hands every shard's core
 //! the files that changed.
 //!
 //! Events are debounced (100 ms) by `notify-debouncer-full`, which also follows editors that

@@ -17,7 +17,7 @@ use crate::service;
 use crate::shard::Shard;
 use crate::site_dir::describe;
 
-/// Clients must finish a request head within this time (PROTOCOL §3.1).
+/// Clients must finish a request head within this time (docs/protocol.md §3.1).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a stop waits for requests in flight and closing WebSockets before leaving anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

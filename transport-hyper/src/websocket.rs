@@ -55,7 +55,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use crate::inbox::{Closed, InboxSender};
 use crate::ws_conns::{Outbox, WsCommand};
 
-/// The server pings this often (PROTOCOL §3.1) ...
+/// The server pings this often (docs/protocol.md §3.1) ...
 const PING_INTERVAL: Duration = Duration::from_secs(30);
 /// ... and closes a connection that has sent nothing, not even a pong, for this long.
 const SILENCE_LIMIT: Duration = Duration::from_secs(75);
@@ -398,7 +398,7 @@ where
     }
 }
 
-/// The close code for a message that could not be read (PROTOCOL §3.1).
+/// The close code for a message that could not be read (docs/protocol.md §3.1).
 fn read_failure(error: &WsError) -> Ending {
     match error {
         WsError::Capacity(_) => Ending::Close(CloseCode::Size),

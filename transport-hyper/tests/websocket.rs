@@ -1,5 +1,5 @@
-//! `/ws/<sid>` on the real binary (PROTOCOL §3.1): the handshake and its refusals, close codes,
-//! sharding, and the close on shutdown. Core does not answer frames yet, so nothing here
+//! `/ws/<sid>` on the real binary (docs/protocol.md §3.1): the handshake and its refusals, close
+//! codes, sharding, and the close on shutdown. Core does not answer frames yet, so nothing here
 //! depends on what it would reply.
 
 mod common;
@@ -180,7 +180,7 @@ fn sigterm_closes_open_websockets_with_1001_and_exits_0() {
     assert!(!stderr.contains("still open"), "{stderr}");
 }
 
-/// PROTOCOL §12 against the real binary, frame for frame, over a real WebSocket, with a
+/// docs/protocol.md §12 against the real binary, frame for frame, over a real WebSocket, with a
 /// session on each of two shards.
 #[test]
 fn the_adder_exchange_reproduces_frame_for_frame() {

@@ -1,5 +1,5 @@
 //! The cost of one update cycle with 10,000 watched variables in one session, when nothing
-//! changed and when one value changed (PROTOCOL §4.5). Run with
+//! changed and when one value changed (docs/protocol.md §4.5). Run with
 //! `cargo bench -p lunette-test --bench update_cycle`.
 
 use std::time::{Duration, Instant};

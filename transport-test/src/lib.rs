@@ -206,8 +206,8 @@ impl Harness {
     }
 
     /// Hands core one text message as [`Harness::send`] does, but leaves a step it suspends
-    /// (PROTOCOL §4.6) suspended, as a transport with other inputs waiting would: its session
-    /// gets nothing until [`Harness::finish_steps`] or [`Harness::advance`].
+    /// (docs/protocol.md §4.6) suspended, as a transport with other inputs waiting would: its
+    /// session gets nothing until [`Harness::finish_steps`] or [`Harness::advance`].
     pub fn deliver(&mut self, conn: ConnId, text: &str) {
         self.record(format!("{} {conn} <- {text}", self.stamp()));
         if let Err(misuse) = self.core.handle_ws_text(self.now, conn, text) {

@@ -1,4 +1,4 @@
-//! The worked example of PROTOCOL §12, frame for frame, against the demo/adder site.
+//! The worked example of docs/protocol.md §12, frame for frame, against the demo/adder site.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
-//! `create=T` (PROTOCOL §5.7): at creation the variable holds `T:new(v)` made from its initial
-//! value, typed `T`; for a path variable, the path's value takes over at the first evaluation
-//! that reads something else.
+//! `create=T` (docs/protocol.md §5.7): at creation the variable holds `T:new(v)` made from its
+//! initial value, typed `T`; for a path variable, the path's value takes over at the first
+//! evaluation that reads something else.
 
 mod common;
 

@@ -1,6 +1,6 @@
-//! The debug listing `/<sid>/variables.json` (PROTOCOL §11) stays linear and bounded however
-//! deep or wide a peer makes the tree (issue 10, class 4): past its bounds it lists a prefix in
-//! tree order and ends with a `{"truncated":true,"listed":N,"total":M}` marker.
+//! The debug listing `/<sid>/variables.json` (docs/protocol.md §11) stays linear and bounded
+//! however deep or wide a peer makes the tree (issue 10, class 4): past its bounds it lists a
+//! prefix in tree order and ends with a `{"truncated":true,"listed":N,"total":M}` marker.
 
 mod common;
 

@@ -1,8 +1,8 @@
-//! Detection with many variables (PROTOCOL §4.5): large trees are walked against a mirror of
-//! the previous walk and most reads are proven unchanged without running Lua. These tests
-//! check that the shortcut sees every change the plain walk sees: the same random scenario
-//! runs in a small tree and in one padded past the mirror's threshold, and the messages about
-//! the scenario's own variables must be the same.
+//! Detection with many variables (docs/protocol.md §4.5): large trees are walked against a mirror
+//! of the previous walk and most reads are proven unchanged without running Lua. These tests check
+//! that the shortcut sees every change the plain walk sees: the same random scenario runs in a
+//! small tree and in one padded past the mirror's threshold, and the messages about the scenario's
+//! own variables must be the same.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Replaying the same inputs with the same seed and clock gives byte-identical outputs,
-//! WebSocket frames included (PROTOCOL §1.1; checklist item 81).
+//! WebSocket frames included (docs/protocol.md §1.2).
 
 mod common;
 

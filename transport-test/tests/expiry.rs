@@ -1,6 +1,6 @@
-//! Expiry of sessions no browser has connected to (PROTOCOL §6.3; checklist items 12 and 14):
-//! `--unclaimed-timeout` after the last activity, which page loads refresh and timers and
-//! debug requests do not.
+//! Expiry of sessions no browser has connected to (docs/protocol.md §6.3): exactly
+//! `--unclaimed-timeout` after the last activity, which page loads refresh and timers and debug
+//! requests do not.
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,8 @@
-//! Expiry and eviction of sessions that have had connections (PROTOCOL §6.1, §6.3; checklist
-//! items 9, 12–14 as far as WebSocket connections are concerned).
+//! Expiry and eviction of sessions that have had connections (docs/protocol.md §6.1, §6.3): an
+//! open connection keeps a session alive and safe from eviction; after the last disconnect it
+//! expires exactly `--session-timeout` later, which connects, disconnects and page loads push
+//! back and timers do not; at the session limit, `GET /` evicts the right session or answers
+//! `503`.
 
 mod common;
 

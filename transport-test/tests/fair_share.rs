@@ -1,4 +1,4 @@
-//! One session's long Lua work never stalls the other sessions of its core (PROTOCOL §4.6,
+//! One session's long Lua work never stalls the other sessions of its core (docs/protocol.md §4.6,
 //! issue 12): past a slice of its budget a step is suspended, other sessions are served, and
 //! it resumes where it stopped. Its own session waits in order behind it and sees nothing of
 //! it until it ends.

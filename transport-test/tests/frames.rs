@@ -1,5 +1,6 @@
-//! Inbound frames, error replies and the shape of outbound frames (PROTOCOL §3.2–§3.4, §4.6;
-//! checklist items 19–26).
+//! Inbound frames, error replies and the shape of outbound frames (docs/protocol.md §3.2–§3.4,
+//! §4.6): the three shapes a frame may take, the error each malformed message gets while the
+//! others still run, and one frame per flush, an object or an array, or none.
 
 mod common;
 

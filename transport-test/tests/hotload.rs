@@ -1,5 +1,5 @@
-//! `--hotload` (PROTOCOL §7.6, §8; checklist 68, 75): changed Lua files re-run in the sessions
-//! that loaded them, errors reach the log and the page, and viewdefs follow their files.
+//! `--hotload` (docs/protocol.md §7.6, §8): changed Lua files re-run in the sessions that loaded
+//! them, errors reach the log and the page, and viewdefs follow their files.
 
 mod common;
 

@@ -1,5 +1,6 @@
-//! PROTOCOL §2 and §6.1 as a browser sees them: checklist items 1–11, HEAD, and the debug page
-//! and JSON of §11 (items 80–81).
+//! docs/protocol.md §2 and §6.1 as a browser sees them: `GET /` and the session page, methods,
+//! unknown sids, static paths, the built-in assets, the session limit, `main.lua` failures,
+//! HEAD, the debug page and JSON of §11, and determinism (§1.2).
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -57,7 +58,7 @@ fn assert_html_page(response: &Response<Bytes>) {
     );
 }
 
-// --- 1, 2: GET / ---
+// --- §2, §6.1: GET / redirects to a new session whose main.lua has run ---
 
 #[test]
 fn get_root_redirects_to_a_new_well_formed_sid() {
@@ -98,7 +99,7 @@ fn variable_1_exists_when_the_redirect_is_sent() {
     assert_eq!(h.app_property(&sid, "made").as_deref(), Some("by main.lua"));
 }
 
-// --- 3: methods ---
+// --- §2: methods other than GET and HEAD get 405 ---
 
 #[test]
 fn methods_other_than_get_and_head_get_405_with_allow_on_every_route() {
@@ -135,7 +136,7 @@ fn post_to_root_creates_no_session() {
     assert_eq!(h.core().session_count(), 0);
 }
 
-// --- 4, 5: the session page ---
+// --- §2: the session page, its cookie and headers ---
 
 #[test]
 fn session_page_is_the_builtin_shell_when_the_site_has_no_index() {
@@ -250,7 +251,7 @@ fn every_html_response_carries_no_referrer() {
     }
 }
 
-// --- 6: unknown sid ---
+// --- §2: a well-formed unknown sid gets the expired page ---
 
 #[test]
 fn unknown_well_formed_sid_gets_the_expired_page_linking_home() {
@@ -271,7 +272,7 @@ fn unknown_well_formed_sid_gets_the_expired_page_linking_home() {
     assert_eq!(h.core().session_count(), 0);
 }
 
-// --- 7: static paths ---
+// --- §2: static paths ---
 
 #[test]
 fn dot_dot_segments_backslashes_and_nul_get_400() {
@@ -328,7 +329,7 @@ fn the_query_never_takes_part_in_routing() {
     assert_eq!(h.get("/missing.txt?/lunette/client.js").status(), 404);
 }
 
-// --- 8: assets ---
+// --- §2: the built-in client's assets, which site files replace ---
 
 #[test]
 fn builtin_client_assets_have_text_content_types() {
@@ -364,7 +365,7 @@ fn a_site_file_wins_over_the_builtin_client() {
     );
 }
 
-// --- 9: session limit ---
+// --- §6.3: at the session limit, eviction or 503 ---
 
 #[test]
 fn get_root_at_the_limit_evicts_the_oldest_session() {
@@ -420,7 +421,7 @@ fn no_room_for_any_session_answers_503_with_retry_after() {
     assert_eq!(h.core().session_count(), 0);
 }
 
-// --- 10, 11: main.lua failures ---
+// --- §6.1: a failing main.lua gives a 500 and no session ---
 
 #[test]
 fn syntax_error_gives_500_naming_file_line_and_the_escaped_message() {
@@ -560,7 +561,7 @@ fn head_answers_like_get_without_a_body() {
     }
 }
 
-// --- §11 variables.json (80) ---
+// --- §11: the debug page and variables.json ---
 
 #[test]
 fn variables_json_of_an_unknown_sid_is_a_json_404() {
@@ -683,7 +684,7 @@ fn with_debug_pages_off_both_debug_paths_are_404_and_the_app_page_still_serves()
     assert_eq!(h.get(&format!("/{sid}")).status(), 200);
 }
 
-// --- 81: determinism ---
+// --- §1.2: the same seed and requests give the same transcript ---
 
 #[test]
 fn the_same_seed_and_requests_give_an_identical_transcript() {

@@ -9,7 +9,7 @@ use serde_json::json;
 use lunette_core::Config;
 use lunette_test::{Harness, site_with_main};
 
-/// Long enough for any flush deadline (PROTOCOL §4.6).
+/// Long enough for any flush deadline (docs/protocol.md §4.6).
 const FLUSH: Duration = Duration::from_millis(20);
 
 /// `app.deep` is `levels` arrays nested in each other.

@@ -1,4 +1,4 @@
-//! Modules and prototypes (PROTOCOL §7.3–§7.5): checklist items 61 and 66, removing
+//! Modules and prototypes (docs/protocol.md §7.3–§7.5): `require`, `session:prototype`, removing
 //! prototypes, unloading modules and registering presenters. What Lua computes is observed
 //! through the properties of variable 1; hot reload is in `lua_reload.rs`.
 
@@ -36,7 +36,7 @@ fn report(h: &mut Harness, sid: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} reported: {:?}", h.variables(sid)))
 }
 
-// --- 61: require ---
+// --- §7.4: require ---
 
 const COUNTING: &str = "runs = (runs or 0) + 1\nreturn { runs = runs }\n";
 
@@ -164,7 +164,7 @@ fn main_requiring_a_failing_module_gives_a_500_naming_the_module() {
     assert!(body.contains("lua/a/b.lua:3:"), "{body}");
 }
 
-// --- 66: prototypes ---
+// --- §7.5: prototypes ---
 
 #[test]
 fn prototype_sets_type_index_and_default_new_and_removes_empty_fields() {

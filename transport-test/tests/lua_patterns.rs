@@ -1,5 +1,5 @@
 //! Lua's string pattern functions run in Rust and pay out of the instruction budget
-//! (PROTOCOL §7.1): a pattern that would take Lua's C matcher years fails its own call with
+//! (docs/protocol.md §7.1): a pattern that would take Lua's C matcher years fails its own call with
 //! the budget error, `pcall` or not, and the core goes on serving every other session.
 
 use std::sync::mpsc;

@@ -1,6 +1,8 @@
-//! Hot reload of Lua files and the mutation of prototypes' instances (PROTOCOL §7.5, §7.6):
-//! checklist items 67 and 68. A reload is triggered as `--hotload` does when a file changes;
-//! what it changes is observed the way a user would: through a tab's bindings and the log.
+//! Hot reload of Lua files and the mutation of prototypes' instances (docs/protocol.md §7.5,
+//! §7.6): prototypes keep their identity, live instances are mutated, and a reload runs only in
+//! the sessions that loaded the file, with `session.reloading` set. A reload is triggered as
+//! `--hotload` does when a file changes; what it changes is observed the way a user would:
+//! through a tab's bindings and the log.
 
 mod common;
 
@@ -123,7 +125,7 @@ fn a_reloaded_method_reaches_the_live_app_and_what_was_typed_stays() {
     assert_eq!(updates_after(&mut h, tab), [(2, json!("6"))]);
 }
 
-// --- 67 -------------------------------------------------------------------------------------
+// --- §7.5: a changed init keeps the prototype; live instances are mutated --------------------
 
 const SHAPES: &str = r#"Shape = session:prototype("Shape", { sides = 3, color = "red", label = "?" })
 first = Shape
@@ -301,7 +303,7 @@ fn instances_of_a_removed_prototype_are_not_mutated() {
     assert_eq!(updates_after(&mut h, tab), []);
 }
 
-// --- 68 -------------------------------------------------------------------------------------
+// --- §7.6: a reload runs where the file was loaded, with session.reloading set ---------------
 
 const LOADS_ON_DEMAND: &str = r#"App = { type = "App", runs = 0, seen = "" }
 App.__index = App

@@ -1,5 +1,6 @@
-//! The Lua environment of a session (PROTOCOL §7.1–§7.3, §7.7): checklist items 58–60, 62,
-//! 63, 65, 69 and 70. What Lua computes is observed through the properties of variable 1.
+//! The Lua environment of a session (docs/protocol.md §7.1–§7.3, §7.7): what the sandbox leaves
+//! out, time, `math.random`, the instruction budget, the memory limit, `createAppVariable`,
+//! timers and logging. What Lua computes is observed through the properties of variable 1.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -86,7 +87,7 @@ fn get_root_within(limit: Duration, config: Config, main: &'static str) -> (u16,
         .unwrap_or_else(|_| panic!("GET / did not answer within {limit:?}: {main}"))
 }
 
-// --- 58: what the sandbox leaves out ---
+// --- §7.1: what the sandbox leaves out ---
 
 #[test]
 fn io_debug_dofile_loadfile_and_string_dump_are_absent() {
@@ -187,7 +188,7 @@ fn set_metatable_still_works_for_ordinary_metatables() {
     assert_eq!(result, "hi!");
 }
 
-// --- 59: time ---
+// --- §7.1: time follows the server's clock ---
 
 #[test]
 fn os_time_is_the_epoch_plus_virtual_time() {
@@ -293,7 +294,7 @@ fn os_holds_only_time_clock_date_and_difftime() {
     assert_eq!(gone, "nil,nil,nil,nil,nil,nil,nil");
 }
 
-// --- 60: math.random ---
+// --- §7.1: math.random, seeded per session ---
 
 const RANDOM_SEQUENCE: &str = r#"local draws = {}
     for i = 1, 8 do draws[i] = math.random(1, 1000000) end
@@ -385,7 +386,7 @@ fn math_randomseed_reseeds_only_its_own_session() {
     );
 }
 
-// --- 62: instruction budget ---
+// --- §7.1: the instruction budget ---
 
 #[test]
 fn endless_loop_in_main_gives_500_naming_the_budget_quickly() {
@@ -504,7 +505,7 @@ fn a_runaway_timer_fails_only_its_own_callback() {
     assert!(logs_of(&h, &calm).iter().all(|m| !m.contains("budget")));
 }
 
-// --- 63: memory ---
+// --- §7.1: the memory limit ---
 
 #[test]
 fn a_huge_string_in_main_gives_500_naming_memory() {
@@ -553,7 +554,7 @@ fn a_timer_past_the_memory_limit_fails_only_that_callback() {
     assert!(logs_of(&h, &other).iter().all(|m| !m.contains("memory")));
 }
 
-// --- 65: createAppVariable ---
+// --- §7.2: createAppVariable ---
 
 #[test]
 fn create_app_variable_returns_1() {
@@ -594,7 +595,7 @@ fn create_app_variable_refuses_a_non_table() {
     assert!(result.contains("table"), "{result}");
 }
 
-// --- 69: timers ---
+// --- §7.7: timers ---
 
 /// Timer callbacks append `tag@ms` (ms since session creation) to the `order` property.
 const MARK: &str = r#"local order = {}
@@ -719,7 +720,7 @@ fn timer_functions_require_a_function() {
     assert_eq!(result, "true,true,true");
 }
 
-// --- 70: logging ---
+// --- §7.1, §7.3: logging ---
 
 #[test]
 fn print_logs_tab_joined_values_tagged_with_the_sid() {

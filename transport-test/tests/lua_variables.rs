@@ -1,4 +1,6 @@
-//! Server variables from Lua and the JSON helpers (PROTOCOL §7.2, §7.3; §13 items 56, 64, 70).
+//! Server variables from Lua and the JSON helpers (docs/protocol.md §7.2, §7.3): creating and
+//! destroying server variables, what tabs watching them are sent, `ui.json_encode` and
+//! `json_decode`, and wrappers that are plain Lua globals (§5.7).
 
 use std::time::Duration;
 
@@ -152,8 +154,8 @@ fn json_encode_and_decode_round_trip() {
     assert_eq!(h.app_property(&sid, "bad").as_deref(), Some("nil|true"));
 }
 
-/// §13 item 74: a tab that binds variables without watching variable 1 gets their values and
-/// no viewdefs; once it watches variable 1 it gets them, first in the frame.
+/// A tab that binds variables without watching variable 1 gets their values and no viewdefs;
+/// once it watches variable 1 it gets them, first in the frame (§8).
 #[test]
 fn viewdefs_reach_only_connections_watching_variable_1() {
     let mut h = Harness::new(
@@ -195,8 +197,8 @@ fn viewdefs_reach_only_connections_watching_variable_1() {
     assert!(h.frames(watcher).is_empty());
 }
 
-/// §5.7 and §13 item 71: a global `T` with `new` is a wrapper; its proxy's methods work with
-/// `:` and `.`; children navigate from the wrapper; `type` follows it.
+/// §5.7: a global `T` with `new` is a wrapper (there is no `ui.registerWrapper`); its proxy's
+/// methods work with `:` and `.`; children navigate from the wrapper; `type` follows it.
 #[test]
 fn a_lua_global_with_new_wraps_a_value() {
     let mut h = Harness::with_main(

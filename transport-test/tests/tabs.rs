@@ -1,5 +1,4 @@
-//! Several tabs of one session, closing a tab and reconnecting (PROTOCOL §4.1, §6.2;
-//! checklist items 54, 55 and 57).
+//! Several tabs of one session, closing a tab and reconnecting (docs/protocol.md §4.1, §6.2).
 
 mod common;
 

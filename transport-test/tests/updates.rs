@@ -1,5 +1,5 @@
 //! Messages and the update cycle: what a connection is sent, when, and in which order
-//! (PROTOCOL §4.2–§4.6, §5.4; checklist items 28–37).
+//! (docs/protocol.md §4.2–§4.6, §5.4).
 
 mod common;
 
@@ -55,7 +55,7 @@ fn bump() -> String {
 
 const COUNT_2: &str = r#"{"type":"update","data":{"varId":2,"value":2}}"#;
 
-// --- 28 -------------------------------------------------------------------------------------
+// --- §4.4, §8: watching variable 1 sends the viewdefs first, then its value and type ---------
 
 #[test]
 fn watching_variable_1_sends_the_viewdefs_first_then_its_value_and_type() {
@@ -101,7 +101,7 @@ fn viewdefs_are_sent_once_per_connection() {
     );
 }
 
-// --- 29 -------------------------------------------------------------------------------------
+// --- §4.2: create gets no reply, but its value in the same cycle -----------------------------
 
 #[test]
 fn create_gets_no_reply_but_its_value_in_the_same_cycle() {
@@ -165,7 +165,7 @@ fn the_query_of_a_path_counts_as_received() {
     assert_eq!(variables[1]["properties"]["k"], "v");
 }
 
-// --- 30 -------------------------------------------------------------------------------------
+// --- §4.2, §4.4: nowatch, and the full update a watch owes -----------------------------------
 
 #[test]
 fn create_with_nowatch_does_not_watch() {
@@ -233,7 +233,7 @@ fn a_second_watch_owes_a_full_update_again() {
     );
 }
 
-// --- 31 -------------------------------------------------------------------------------------
+// --- §4.3: properties are not echoed to the tab that set them --------------------------------
 
 #[test]
 fn properties_are_not_echoed_to_the_setter_but_reach_other_watchers() {
@@ -271,7 +271,7 @@ fn properties_set_on_an_own_variable_are_not_echoed() {
     assert_eq!(h.variables(&sid)[1]["properties"]["viewdef"], "Pet.DEFAULT");
 }
 
-// --- 32 -------------------------------------------------------------------------------------
+// --- §4.3: a written value comes back only if the app changed it -----------------------------
 
 #[test]
 fn a_written_value_read_back_unchanged_is_not_echoed() {
@@ -317,7 +317,7 @@ fn a_value_the_app_normalised_is_sent_back() {
     );
 }
 
-// --- 33 -------------------------------------------------------------------------------------
+// --- §4.6: no clearing: an update with properties carries the value --------------------------
 
 #[test]
 fn a_property_change_carries_the_value_once_one_was_received() {
@@ -364,7 +364,7 @@ fn a_property_at_a_lower_priority_than_the_value_carries_the_value() {
     );
 }
 
-// --- 34 -------------------------------------------------------------------------------------
+// --- §4.6: only differences are sent; a change undone before the flush sends nothing ---------
 
 #[test]
 fn only_changed_properties_are_sent_and_a_removed_one_as_empty() {
@@ -420,7 +420,7 @@ fn a_value_change_reverted_before_the_flush_sends_nothing() {
     assert!(h.frames(tab).is_empty());
 }
 
-// --- 35 -------------------------------------------------------------------------------------
+// --- §4.5: every step's replies leave at the end of that step --------------------------------
 
 #[test]
 fn a_user_event_is_answered_within_its_step() {
@@ -528,7 +528,7 @@ fn a_property_set_by_a_timer_leaves_at_the_end_of_its_step() {
     );
 }
 
-// --- 36, 37 ---------------------------------------------------------------------------------
+// --- §4.6, §5.4: priorities and tree order in a frame; priority suffixes ---------------------
 
 #[test]
 fn updates_go_high_then_medium_then_low() {
@@ -649,7 +649,7 @@ fn no_suffix_is_medium_even_over_an_earlier_high() {
     );
 }
 
-// --- §4.6: an error superseded by its variable's value ----------------------------------------
+// --- §4.6: an error superseded by its variable's value ---------------------------------------
 
 #[test]
 fn an_error_is_dropped_when_its_variables_value_is_re_sent_after_it() {
@@ -684,7 +684,7 @@ fn an_error_stays_when_its_variables_value_is_not_re_sent() {
     assert_eq!((code.as_str(), var_id), ("lua-error", Some(2)));
 }
 
-// --- §4.4, §5.4: watching variable 1 again, changing a path -----------------------------------
+// --- §4.4, §5.4: watching variable 1 again, changing a path ----------------------------------
 
 #[test]
 fn watching_variable_1_again_after_unwatching_it_redelivers_the_viewdefs() {

@@ -1,5 +1,4 @@
-//! Variables: paths, access modes, errors and value JSON (PROTOCOL §5.1–§5.8; checklist items
-//! 42–53).
+//! Variables: paths, access modes, errors and value JSON (docs/protocol.md §5.1–§5.8).
 
 mod common;
 
@@ -8,7 +7,7 @@ use common::*;
 use lunette_test::Harness;
 use serde_json::json;
 
-// --- 42, 43 ---------------------------------------------------------------------------------
+// --- §5.1, §5.3: indices and calls, read and written -----------------------------------------
 
 #[test]
 fn an_index_reads_the_lua_element_one_higher() {
@@ -110,7 +109,7 @@ fn writing_a_setter_passes_the_value() {
     );
 }
 
-// --- 44, 45 ---------------------------------------------------------------------------------
+// --- §5.2: access modes and the path endings they allow --------------------------------------
 
 #[test]
 fn a_setter_with_r_or_rw_is_access_denied_and_creates_nothing() {
@@ -234,7 +233,7 @@ fn writing_variable_1_is_access_denied() {
     );
 }
 
-// --- 46, 47 ---------------------------------------------------------------------------------
+// --- §5.1, §5.3: climbing with .., and nil on the way ----------------------------------------
 
 #[test]
 fn dot_dot_reads_from_the_grandparent() {
@@ -326,7 +325,7 @@ fn writing_through_nil_is_path_failure() {
     );
 }
 
-// --- 48, 49 ---------------------------------------------------------------------------------
+// --- §5.8, §7.8: Lua errors in actions and getters -------------------------------------------
 
 #[test]
 fn a_lua_error_in_an_action_is_lua_error_and_earlier_changes_are_still_sent() {
@@ -453,7 +452,7 @@ fn a_watch_of_a_variable_in_error_sends_its_properties_and_the_error() {
     assert_eq!(error_of(&received[1]), ("lua-error".to_owned(), Some(2)));
 }
 
-// --- 50–53 ----------------------------------------------------------------------------------
+// --- §5.5, §5.6, §6.3: value JSON, object ids, type, the variable limit ----------------------
 
 #[test]
 fn values_encode_as_section_5_5_says() {

@@ -1,5 +1,4 @@
-//! Variables: destroy, dormancy and `inactive` (PROTOCOL §4.4, §4.5, §4.3; checklist items
-//! 38–41).
+//! Variables: destroy, dormancy and `inactive` (docs/protocol.md §4.4, §4.5, §4.3).
 
 mod common;
 
@@ -7,7 +6,7 @@ use common::variables_app::*;
 use common::*;
 use serde_json::json;
 
-// --- 38, 39 ---------------------------------------------------------------------------------
+// --- §4.4: destroy ---------------------------------------------------------------------------
 
 #[test]
 fn destroy_removes_the_subtree_and_tells_the_owner_children_first() {
@@ -108,7 +107,7 @@ fn destroying_an_unknown_id_is_ignored() {
     assert_eq!(variable_ids(&mut h, &sid), [1, 2, 3, 5, 4]);
 }
 
-// --- 40 -------------------------------------------------------------------------------------
+// --- §4.4, §4.5: unwatched variables are dormant ---------------------------------------------
 
 #[test]
 fn unwatch_to_zero_stops_evaluation_until_watched_again() {
@@ -206,7 +205,7 @@ fn unwatch_of_an_unknown_or_unwatched_id_is_ignored() {
     assert!(h.frames(tab).is_empty());
 }
 
-// --- 41 -------------------------------------------------------------------------------------
+// --- §4.3, §4.5: inactive suspends a subtree -------------------------------------------------
 
 #[test]
 fn inactive_suspends_a_subtree_and_ignores_writes_into_it() {

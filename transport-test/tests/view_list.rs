@@ -1,6 +1,6 @@
-//! The built-in `lua.ViewList` and `lua.ViewListItem` (PROTOCOL §9, §4.5; checklist items
-//! 76–79), bound the way the bundled client binds a `ui-view` with `wrapper=lua.ViewList`:
-//! the list, its `items`, each item `0`, `1`, … and under it `item`, the presenter.
+//! The built-in `lua.ViewList` and `lua.ViewListItem` (docs/protocol.md §9, §4.5), bound the way
+//! the bundled client binds a `ui-view` with `wrapper=lua.ViewList`: the list, its `items`,
+//! each item `0`, `1`, … and under it `item`, the presenter.
 
 mod common;
 
@@ -91,7 +91,7 @@ fn bound_list() -> (
     (h, sid, tab, first)
 }
 
-// --- 76 -------------------------------------------------------------------------------------
+// --- §9: first push of a new list variable ---------------------------------------------------
 
 #[test]
 fn a_new_list_variable_gets_fallback_namespace_high_then_value_and_type() {
@@ -130,7 +130,7 @@ fn the_list_keeps_its_object_id_while_the_array_changes() {
     assert_eq!(variables[1]["type"], "lua.ViewList");
 }
 
-// --- 77 -------------------------------------------------------------------------------------
+// --- §9: items and what an item navigates ----------------------------------------------------
 
 #[test]
 fn items_is_an_array_of_item_refs_and_each_item_navigates() {
@@ -266,7 +266,7 @@ fn writes_into_a_list_or_its_items_are_access_denied() {
     assert_eq!(name["value"], "zed");
 }
 
-// --- 78 -------------------------------------------------------------------------------------
+// --- §9: presenters made by itemWrapper ------------------------------------------------------
 
 #[test]
 fn presenters_are_made_once_per_element_with_item_base_item_and_index() {
@@ -388,7 +388,7 @@ fn a_wrapper_on_an_item_variable_is_ignored() {
     assert_eq!(presents(&h).len(), 3, "no presenter made for the item");
 }
 
-// --- 79 -------------------------------------------------------------------------------------
+// --- §9: growing and shrinking at the end ----------------------------------------------------
 
 #[test]
 fn growing_appends_an_item_and_keeps_the_others() {

@@ -1,4 +1,5 @@
-//! The WebSocket handshake on `/ws/<sid>` (PROTOCOL §3.1; checklist items 15, 16 and 18).
+//! The WebSocket handshake on `/ws/<sid>` (docs/protocol.md §3.1): which requests are refused and
+//! how, which `Origin`s are accepted, and that the server sends nothing on connect.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! `loadgen roundtrip`: user-event round trips through the Adder app (PROTOCOL §12).
+//! `loadgen roundtrip`: user-event round trips through the Adder app (docs/protocol.md §12).
 
 use tokio::time::Instant;
 

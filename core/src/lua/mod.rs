@@ -1,4 +1,4 @@
-//! `LuaBackend`: a session's Lua VM, sandboxed (PROTOCOL §7), with its change tracker and
+//! `LuaBackend`: a session's Lua VM, sandboxed (docs/protocol.md §7), with its change tracker and
 //! timers. One per session; VMs share nothing.
 //!
 //! Four rooms, one concern each:
@@ -226,7 +226,7 @@ impl LuaBackend {
         })
     }
 
-    /// Runs `lua/main.lua` as module `main` (PROTOCOL §7.4).
+    /// Runs `lua/main.lua` as module `main` (docs/protocol.md §7.4).
     fn run_main(&self, bytecode: &[u8]) -> mlua::Result<()> {
         let main = self
             .lua
@@ -285,7 +285,7 @@ impl LuaBackend {
     }
 
     /// Runs the timers due at `now`, each as its own call with its own budget. A failing
-    /// callback is only logged (PROTOCOL §7.7).
+    /// callback is only logged (docs/protocol.md §7.7).
     pub(crate) fn run_due_timers(&self, now: Instant) {
         for handle in self.host(|h| h.timers.due(now)) {
             let Some(callback) = self.host(|h| h.timers.take_for_run(handle, now)) else {

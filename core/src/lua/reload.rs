@@ -1,4 +1,4 @@
-//! Hot reload on the Lua side (PROTOCOL §7.6): which modules a session has loaded, and
+//! Hot reload on the Lua side (docs/protocol.md §7.6): which modules a session has loaded, and
 //! re-running one of them with `session.reloading` set, followed by the prototype mutations it
 //! queued (§7.5). Finding changed files and running the update cycle are the caller's.
 

@@ -1,10 +1,10 @@
-//! The error codes of PROTOCOL §3.4 and the peer error an `error` message carries.
+//! The error codes of docs/protocol.md §3.4 and the peer error an `error` message carries.
 
 use std::fmt;
 
 use crate::tracker::Fault;
 
-/// Why a message failed, as sent in `error.data.code` (PROTOCOL §3.4).
+/// Why a message failed, as sent in `error.data.code` (docs/protocol.md §3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum ErrorCode {
     /// The frame is not valid JSON.

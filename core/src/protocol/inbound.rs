@@ -1,4 +1,4 @@
-//! Inbound frames and messages (PROTOCOL §3.2) with the shape rules of §4.2–§4.4.
+//! Inbound frames and messages (docs/protocol.md §3.2) with the shape rules of §4.2–§4.4.
 //!
 //! Parsing knows no state: whether an id names a visible variable, is already in use, or whether
 //! `access` and `path` are acceptable together is for the session to decide. What is checked here

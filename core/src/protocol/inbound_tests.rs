@@ -1,4 +1,4 @@
-//! Unit tests of inbound parsing (PROTOCOL §3.2, §4.2–§4.4), one shape rule at a time.
+//! Unit tests of inbound parsing (docs/protocol.md §3.2, §4.2–§4.4), one shape rule at a time.
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! The WebSocket variable protocol on the wire (PROTOCOL §3): parsing inbound frames and
+//! The WebSocket variable protocol on the wire (docs/protocol.md §3): parsing inbound frames and
 //! messages, encoding outbound ones, and the error codes both share. Pure functions on text and
 //! JSON values — no state, no I/O; what a message *does* is the session's business.
 //!

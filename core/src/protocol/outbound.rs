@@ -1,4 +1,4 @@
-//! Outbound messages and their encoding (PROTOCOL §3.3), byte for byte.
+//! Outbound messages and their encoding (docs/protocol.md §3.3), byte for byte.
 //!
 //! Written by hand rather than through `serde_json` because the bytes are part of the contract:
 //! member order (`type`, `data`; `varId` first), property keys sorted by byte order, and strings
@@ -131,7 +131,7 @@ fn write_string_object(out: &mut String, pairs: &[(String, String)]) {
     out.push('}');
 }
 
-/// Writes a JSON string escaping only `"`, `\` and control characters (PROTOCOL §3.3).
+/// Writes a JSON string escaping only `"`, `\` and control characters (docs/protocol.md §3.3).
 pub(crate) fn write_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {

@@ -1,4 +1,4 @@
-//! The flush (PROTOCOL §4.6): what each connection is sent, as the difference between the
+//! The flush (docs/protocol.md §4.6): what each connection is sent, as the difference between the
 //! tracker's state and what the connection last received, in one frame.
 
 use crate::ids::ConnId;

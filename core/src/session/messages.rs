@@ -1,4 +1,4 @@
-//! What each inbound message does to a session (PROTOCOL §4.2–§4.4).
+//! What each inbound message does to a session (docs/protocol.md §4.2–§4.4).
 
 use crate::config::Config;
 use crate::ids::ConnId;

@@ -1,4 +1,4 @@
-//! Hot reload in one session (PROTOCOL §7.6): re-running the changed modules it has loaded,
+//! Hot reload in one session (docs/protocol.md §7.6): re-running the changed modules it has loaded,
 //! and showing the developer what failed.
 //!
 //! A failed reload is logged, and also shown in the page: variable 1 carries the property

@@ -1,5 +1,5 @@
 //! What a session is asked to do, and the steps that may be suspended between slices
-//! (PROTOCOL §4.6, `slices.rs`).
+//! (docs/protocol.md §4.6, `slices.rs`).
 //!
 //! Work that runs Lua (frames, timers, a hot reload) runs as a step: the session moves into it
 //! and comes back when it ends. While a step is suspended, whatever else arrives for its

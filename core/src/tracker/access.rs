@@ -1,5 +1,5 @@
-//! Access modes (PROTOCOL §5.2): whether a variable is evaluated, whether a client may write
-//! it, and which path endings each mode accepts.
+//! Access modes (docs/protocol.md §5.2): whether a variable is evaluated, whether a client may
+//! write it, and which path endings each mode accepts.
 
 use super::path::Path;
 
@@ -116,7 +116,7 @@ mod tests {
         }
     }
 
-    /// §13 items 43 and 44: which modes may end in `()` and `(_)`.
+    /// Which modes may end in `()` and `(_)`, as the table of §5.2 says.
     #[test]
     fn path_endings_follow_the_table() {
         let table = [

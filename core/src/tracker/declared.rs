@@ -1,4 +1,4 @@
-//! Properties as a client message or a script declares them (PROTOCOL §4.2 steps 1–3,
+//! Properties as a client message or a script declares them (docs/protocol.md §4.2 steps 1–3,
 //! §5.2, §5.4): priority suffixes stripped, `path` split from its query, `path` and `access`
 //! parsed, and the path/access combination checked.
 

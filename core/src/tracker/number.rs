@@ -1,4 +1,4 @@
-//! Numbers on the wire (PROTOCOL §5.5): floats as ECMAScript's `Number.prototype.toString`
+//! Numbers on the wire (docs/protocol.md §5.5): floats as ECMAScript's `Number.prototype.toString`
 //! writes them, so that a value round-trips through a browser unchanged.
 
 /// Formats a float like JavaScript does, or `None` for NaN and infinities, which JSON cannot

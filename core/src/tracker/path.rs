@@ -1,4 +1,4 @@
-//! Variable paths (PROTOCOL §5.1): `path := up* [element ("." element)*]`, `up := ".."`.
+//! Variable paths (docs/protocol.md §5.1): `path := up* [element ("." element)*]`, `up := ".."`.
 //!
 //! Only the syntax lives here; navigating Lua values along a path is the tracker's job.
 
@@ -189,7 +189,7 @@ mod tests {
         );
     }
 
-    /// §13 item 42: `items.0` is an index, Lua `items[1]`.
+    /// `items.0` is an index, Lua `items[1]` (§5.1).
     #[test]
     fn digits_without_leading_zero_are_an_index() {
         assert_eq!(
@@ -231,7 +231,7 @@ mod tests {
         assert!(parse("items.99999999999999999999999").is_err());
     }
 
-    /// §13 item 43: `name()` is a call, anywhere in the path.
+    /// `name()` is a call, anywhere in the path (§5.1).
     #[test]
     fn calls_may_appear_anywhere() {
         assert_eq!(
@@ -253,7 +253,7 @@ mod tests {
         );
     }
 
-    /// §13 item 44: `(_)` before the end.
+    /// `(_)` anywhere but at the end is refused (§5.1).
     #[test]
     fn a_setter_before_the_end_is_rejected() {
         assert!(parse("setName(_).x").is_err());
@@ -287,7 +287,7 @@ mod tests {
         assert!(parse("a.?").is_err());
     }
 
-    /// §13 item 46: leading `..` climb one variable each.
+    /// Each leading `..` climbs one variable (§5.1).
     #[test]
     fn leading_pairs_of_dots_go_up() {
         assert_eq!(parsed("..x"), path(1, vec![field("x")]));

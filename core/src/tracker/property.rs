@@ -1,4 +1,4 @@
-//! Property names and priorities (PROTOCOL §5.4), and the query of a `path` property
+//! Property names and priorities (docs/protocol.md §5.4), and the query of a `path` property
 //! (§4.2 step 2).
 
 /// The most bytes one property may hold, name and text together. Properties live in the
@@ -149,7 +149,7 @@ mod tests {
         );
     }
 
-    /// §13 item 37: the four suffixes, in any case.
+    /// The four priority suffixes work in any case (§5.4).
     #[test]
     fn suffixes_set_the_priority() {
         assert_eq!(
@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(split_priority("a:lOw"), Some(("a", Priority::Low)));
     }
 
-    /// §13 item 37: no suffix is medium.
+    /// A name without suffix is medium, and keeps its name (§5.4).
     #[test]
     fn no_suffix_is_medium_and_keeps_the_name() {
         assert_eq!(

@@ -3,7 +3,7 @@
 -- attributes bind to the fields and methods below. After every action lunette re-reads what
 -- the page shows (methods included) and sends only what changed.
 
--- A prototype's table keeps its identity across hot reloads (PROTOCOL §7.5): the methods
+-- A prototype's table keeps its identity across hot reloads (docs/protocol.md §7.5): the methods
 -- assigned below replace the old ones, and tasks made before the reload use them at once.
 -- The fields given here are defaults that every instance reads until it sets its own.
 local Task = session:prototype("Task", {

@@ -1,4 +1,5 @@
-//! The app and variable tree the variable tests share (checklist items 38–53).
+//! The app and variable tree the variable tests share: paths, access modes, errors, value JSON,
+//! destroy, dormancy and `inactive` (docs/protocol.md §4.4, §4.5, §5).
 
 use lunette_test::Harness;
 

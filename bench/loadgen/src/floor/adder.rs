@@ -1,5 +1,5 @@
-//! The floor's whole "app": one connection's view of the Adder (PROTOCOL §12), kept in plain
-//! fields. Frames are parsed and replies encoded with serde_json, as any server on this stack
+//! The floor's whole "app": one connection's view of the Adder (docs/protocol.md §12), kept in
+//! plain fields. Frames are parsed and replies encoded with serde_json, as any server on this stack
 //! would; what a real server adds (Lua, a tracker, sessions shared by tabs) is left out.
 
 use std::collections::BTreeMap;
@@ -211,7 +211,7 @@ fn error_frame(code: &'static str, description: &str) -> String {
 mod tests {
     use super::*;
 
-    /// PROTOCOL §12, steps 4 to 9, byte for byte.
+    /// docs/protocol.md §12, steps 4 to 9, byte for byte.
     #[test]
     fn answers_the_worked_example() {
         let mut adder = Adder::default();

@@ -1,4 +1,4 @@
-//! `ui.json_encode` and `ui.json_decode` (PROTOCOL §7.3).
+//! `ui.json_encode` and `ui.json_decode` (docs/protocol.md §7.3).
 
 use std::fmt::Write;
 

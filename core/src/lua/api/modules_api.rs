@@ -1,6 +1,6 @@
-//! Modules (PROTOCOL §7.4): the Rust half of `require` (the Lua half is in `lua/sandbox.lua`),
-//! which modules are running and loaded, `session:unloadModule`, `session:unloadDirectory`
-//! and `ui.registerPresenter`.
+//! Modules (docs/protocol.md §7.4): the Rust half of `require` (the Lua half is in
+//! `lua/sandbox.lua`), which modules are running and loaded, `session:unloadModule`,
+//! `session:unloadDirectory` and `ui.registerPresenter`.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Prototypes (PROTOCOL §7.5): `session:prototype`, `session:create` and
+//! Prototypes (docs/protocol.md §7.5): `session:prototype`, `session:create` and
 //! `session:removePrototype`. The registry lives on the Rust side: a session holds no Lua code
 //! for it, and no state until the app registers a prototype. The prototypes themselves, and
 //! the weak records of their instances, are Lua tables.

@@ -1,5 +1,6 @@
 //! The Rust half of a session's Lua API: the primitives `lua/sandbox.lua` assembles into the
-//! `session`, `ui` and `os` tables and the base-library replacements (PROTOCOL §7.1–§7.3, §7.7).
+//! `session`, `ui` and `os` tables and the base-library replacements (docs/protocol.md §7.1–§7.3,
+//! §7.7).
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -307,7 +308,7 @@ fn days_from_civil(year: i64, month: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// `session:createAppVariable(obj [, props])` (PROTOCOL §7.2).
+/// `session:createAppVariable(obj [, props])` (docs/protocol.md §7.2).
 fn create_app_variable(
     lua: &Lua,
     (_session, object, props): (Value, Value, Option<Table>),

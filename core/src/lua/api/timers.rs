@@ -1,4 +1,4 @@
-//! Lua timers (PROTOCOL §7.7) as a table of deadlines: `Core` asks for the earliest one and
+//! Lua timers (docs/protocol.md §7.7) as a table of deadlines: `Core` asks for the earliest one and
 //! runs whatever is due, so nothing in core ever sleeps.
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
-//! `session:createVariable` and `session:destroyVariable` (PROTOCOL §7.2): server variables,
-//! ids −1, −2, … per session.
+//! `session:createVariable` and `session:destroyVariable` (docs/protocol.md §7.2): server
+//! variables, ids −1, −2, … per session.
 
 use mlua::{Lua, Table, Value};
 

@@ -1,4 +1,4 @@
-//! The deprecated version counter of the `session` object (PROTOCOL §7.2): `newVersion`,
+//! The deprecated version counter of the `session` object (docs/protocol.md §7.2): `newVersion`,
 //! `getVersion` and `needsMutation`, kept for apps written against it. Prototype mutation
 //! (§7.5) is what replaces it.
 

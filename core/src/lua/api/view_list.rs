@@ -1,6 +1,6 @@
-//! The built-in wrappers `lua.ViewList` and `lua.ViewListItem` (PROTOCOL §9): a list variable's
-//! array shown as one item per element, each with its presenter, kept in step with the array
-//! from Rust.
+//! The built-in wrappers `lua.ViewList` and `lua.ViewListItem` (docs/protocol.md §9): a list
+//! variable's array shown as one item per element, each with its presenter, kept in step with the
+//! array from Rust.
 //!
 //! Both are plain Lua tables, so that paths navigate them like any other object: a list holds
 //! `items` (an array of items), an item its `item`, `baseItem`, `index` and `list`. Their

@@ -1,6 +1,7 @@
-//! Wrappers (PROTOCOL §5.7): a variable with a `wrapper=T` property presents its value through
-//! `T:new(proxy)`, a table its children navigate from and whose JSON is sent; `lua.ViewList`
-//! is built in (§9, `view_list`). A `create=T` variable starts out holding `T:new(value)`.
+//! Wrappers (docs/protocol.md §5.7): a variable with a `wrapper=T` property presents its value
+//! through `T:new(proxy)`, a table its children navigate from and whose JSON is sent;
+//! `lua.ViewList` is built in (§9, `view_list`). A `create=T` variable starts out holding
+//! `T:new(value)`.
 
 use mlua::{IntoLua, Lua, Table, Value, Variadic};
 

@@ -1,4 +1,4 @@
-//! JSON values written by clients, as Lua values (PROTOCOL §5.3).
+//! JSON values written by clients, as Lua values (docs/protocol.md §5.3).
 
 use mlua::{Lua, Value};
 

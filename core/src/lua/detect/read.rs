@@ -1,4 +1,4 @@
-//! Reading a path (PROTOCOL §5.1) in one protected call into Lua. Detection reads every
+//! Reading a path (docs/protocol.md §5.1) in one protected call into Lua. Detection reads every
 //! watched path in every cycle; going through mlua's per-lookup API costs a protected call,
 //! a key string and a registry reference for each element, which dominated a cycle over
 //! thousands of variables. Here the elements are applied on Lua's stack and only the result

@@ -1,4 +1,4 @@
-//! Reading and writing paths in Lua objects (PROTOCOL §5.1, §5.3).
+//! Reading and writing paths in Lua objects (docs/protocol.md §5.1, §5.3).
 
 use mlua::{Function, Value};
 

@@ -1,4 +1,4 @@
-//! The fast part of a detection walk (PROTOCOL §4.5): proving, in one call into Lua, that
+//! The fast part of a detection walk (docs/protocol.md §4.5): proving, in one call into Lua, that
 //! variables read back the values they hold.
 //!
 //! Most cycles change a handful of values out of thousands. The walk keeps, in a Lua table,

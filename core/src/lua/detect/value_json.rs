@@ -1,5 +1,5 @@
-//! The JSON a variable's value is sent as (PROTOCOL §5.5): scalars as themselves, array tables
-//! as arrays, every other table or function as an `{"obj":N}` reference with a stable id.
+//! The JSON a variable's value is sent as (docs/protocol.md §5.5): scalars as themselves, array
+//! tables as arrays, every other table or function as an `{"obj":N}` reference with a stable id.
 
 use std::fmt::Write;
 

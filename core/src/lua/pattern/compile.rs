@@ -1,4 +1,4 @@
-//! Reading a Lua pattern (manual §6.4.1) into a list of items the matcher walks.
+//! Reading a Lua pattern (Lua 5.4 manual §6.4.1) into a list of items the matcher walks.
 //!
 //! Lua reports a malformed pattern only when matching reaches the bad spot (`("abc"):find("x[")`
 //! is `nil`, not an error), so a fault does not fail compilation: it becomes a `Fail` item that

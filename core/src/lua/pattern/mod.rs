@@ -1,7 +1,8 @@
-//! Lua's string pattern functions, `string.find`, `match`, `gmatch` and `gsub` (Lua 5.4 manual
-//! §6.4, patterns §6.4.1), in Rust. Lua's own run in C, where the instruction hook never fires,
-//! so one pathological pattern would hang every session of the thread whatever the budget;
-//! these pay for each matching step out of the call's instruction budget (PROTOCOL §7.1).
+//! Lua's string pattern functions, `string.find`, `match`, `gmatch` and `gsub` (the functions:
+//! Lua 5.4 manual §6.4; patterns: Lua 5.4 manual §6.4.1), in Rust. Lua's own run in C, where
+//! the instruction hook never fires, so one pathological pattern would hang every session of the
+//! thread whatever the budget; these pay for each matching step out of the call's instruction
+//! budget (docs/protocol.md §7.1).
 //!
 //! `lua/sandbox.lua` puts them in the `string` table (so `s:find(...)` reaches them too). Their
 //! errors carry the messages and locations of Lua's own; the sandbox's `pcall` hands scripts

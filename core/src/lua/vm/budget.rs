@@ -1,5 +1,5 @@
-//! The per-call instruction budget (PROTOCOL §7.1): every call from the server into Lua may run
-//! at most `--lua-budget` VM instructions, coroutines included, and once spent the budget stays
+//! The per-call instruction budget (docs/protocol.md §7.1): every call from the server into Lua may
+//! run at most `--lua-budget` VM instructions, coroutines included, and once spent the budget stays
 //! spent for the rest of that call so that `pcall` cannot swallow it.
 //!
 //! Work done outside the VM's instruction loop is charged as instructions too: bytes allocated

@@ -63,7 +63,7 @@ impl ChunkCache {
         self.shared.get(chunk_name, source.as_bytes(), Debug::Strip)
     }
 
-    /// What a session needs to `require` the site's Lua files (PROTOCOL §7.4).
+    /// What a session needs to `require` the site's Lua files (docs/protocol.md §7.4).
     pub(crate) fn module_files(&self) -> ModuleFiles {
         ModuleFiles {
             chunks: self.shared.clone(),

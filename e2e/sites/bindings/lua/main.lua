@@ -1,5 +1,5 @@
--- The browser tests of every binding of PROTOCOL §10.3 (e2e/tests/bindings.rs): one field or
--- method per binding, and actions (buttons) that change the server's state.
+-- The browser tests of every binding of docs/protocol.md §10.3 (e2e/tests/bindings.rs): one field
+-- or method per binding, and actions (buttons) that change the server's state.
 local app = {
   type = "App",
   -- ui-value on a <select>, a checkbox, a <textarea>, with ?keypress
