@@ -1,4 +1,4 @@
-//! A session's one door to its tracker (PROTOCOL §4.2–§4.6): the protocol's operations on
+//! A session's one door to its tracker (docs/protocol.md §4.2–§4.6): the protocol's operations on
 //! variables, which may run Lua, and the read-only looks a flush and the debug pages take.
 //! The session keeps what is its own (each connection's wire ids and what it was sent); every
 //! change to the variable tree goes through here.
