@@ -93,8 +93,33 @@ const LOAD: (&CStr, &CStr, Work) = (c"_G", c"load", Work::Scan);
 
 /// Replaces the functions of [`CHARGED`] in `lua`'s libraries (and `load`, which
 /// `lua/sandbox.lua` wraps in its turn) with charged ones. One protected call does them all:
-/// every session pays for this.
+/// every session pays for this, so it pushes each library once.
 pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
+    if ORIGINALS.get().is_none() {
+        record_originals(lua)?;
+    }
+    // SAFETY: runs inside mlua's protected call with no arguments and leaves the stack empty;
+    // each field is replaced by its stand-in, one library table pushed at a time.
+    unsafe {
+        lua.exec_raw::<()>((), |state| {
+            let mut pushed: Option<&CStr> = None;
+            for ((library, name, _), stand_in) in CHARGED.iter().chain(&[LOAD]).zip(STAND_INS) {
+                if pushed != Some(*library) {
+                    ffi::lua_settop(state, 0);
+                    push_library(state, library);
+                    pushed = Some(library);
+                }
+                ffi::lua_pushcfunction(state, stand_in);
+                ffi::lua_setfield(state, -2, name.as_ptr());
+            }
+            ffi::lua_settop(state, 0);
+        })
+    }
+}
+
+/// Records the originals from the first VM of the process: the standard library's C
+/// functions are at the same addresses in every VM of this Lua build.
+fn record_originals(lua: &Lua) -> mlua::Result<()> {
     let mut found = Vec::with_capacity(STAND_INS.len());
     // SAFETY: the closure runs inside mlua's protected call with no arguments and leaves the
     // stack empty. It reads each library field; the libraries have no metatables yet.
@@ -108,24 +133,13 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
             }
         })?;
     }
-    let originals = ORIGINALS.get_or_init(|| found.clone());
-    if *originals != found || found.contains(&0) {
-        // Another Lua build in the same process: the stand-ins would call the wrong code.
+    if found.contains(&0) {
         return Err(mlua::Error::runtime(
-            "the standard library's functions are not where the first VM had them",
+            "a standard library function to charge is not a C function",
         ));
     }
-    // SAFETY: as above; each field is replaced by its stand-in.
-    unsafe {
-        lua.exec_raw::<()>((), |state| {
-            for ((library, name, _), stand_in) in CHARGED.iter().chain(&[LOAD]).zip(STAND_INS) {
-                push_library(state, library);
-                ffi::lua_pushcfunction(state, stand_in);
-                ffi::lua_setfield(state, -2, name.as_ptr());
-                ffi::lua_settop(state, 0);
-            }
-        })
-    }
+    let _ = ORIGINALS.set(found);
+    Ok(())
 }
 
 /// Pushes the table of `library` (`_G` for the globals).
