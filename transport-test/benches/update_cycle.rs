@@ -140,11 +140,18 @@ fn send(core: &mut Core, now: Instant, conn: ConnId, text: &str) -> (Duration, V
     let began = Instant::now();
     core.handle_ws_text(now, conn, text)
         .expect("open connection");
-    while let Some(output) = core.poll_output() {
-        if let Output::WsSend { conn: to, text } = output {
-            assert_eq!(to, conn);
-            sent.push(text);
+    loop {
+        while let Some(output) = core.poll_output() {
+            if let Output::WsSend { conn: to, text } = output {
+                assert_eq!(to, conn);
+                sent.push(text);
+            }
         }
+        // A step past its slice waits for handle_timeout, as a transport would call it.
+        if core.suspended_steps() == 0 {
+            break;
+        }
+        core.handle_timeout(now).expect("time did not go back");
     }
     (began.elapsed(), sent)
 }
