@@ -104,7 +104,7 @@ fn around(world: &World, tab: TabId, element: NodeId) -> String {
 }
 
 fn text_of(world: &World, tab: TabId, element: NodeId) -> String {
-    collapse_whitespace(&world.tab(tab).client.page.text(element))
+    collapse_whitespace(&world.tab(tab).client.page.visible_text(element))
 }
 
 /// A field's value; checkboxes have `checked` instead.
@@ -120,17 +120,6 @@ fn field_value(world: &World, tab: TabId, css: &str, element: NodeId) -> Result<
         return Err(format!("{css:?} is a checkbox: use expectChecked"));
     }
     Ok(page.value(element))
-}
-
-fn is_hidden(world: &World, tab: TabId, element: NodeId) -> bool {
-    let page = &world.tab(tab).client.page;
-    page.ancestors_inclusive(element).into_iter().any(|node| {
-        page.is_element(node)
-            && (page.has_attr(node, "hidden")
-                || page
-                    .attr(node, "style")
-                    .is_some_and(|s| s.replace(' ', "").contains("display:none")))
-    })
 }
 
 fn lua_string(value: &Value) -> String {
@@ -440,7 +429,7 @@ impl UserData for TabRef {
             methods.add_method(name, move |lua, tab, css: String| {
                 with_world(lua, tab, &format!("tab:{name}({css:?})"), |w, t| {
                     let element = w.find(t, &css)?;
-                    if is_hidden(w, t, element) == hidden {
+                    if w.tab(t).client.page.is_hidden_within(element) == hidden {
                         return Ok(());
                     }
                     Err(format!(

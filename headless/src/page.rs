@@ -232,6 +232,45 @@ impl Page {
         self.node(id).text().to_string()
     }
 
+    /// The text a reader sees: `textContent` without what is hidden (the `hidden`
+    /// attribute, an inline `display: none`) and without scripts, styles and templates.
+    pub fn visible_text(&self, id: NodeId) -> String {
+        let mut text = String::new();
+        let mut pending = vec![id];
+        while let Some(node) = pending.pop() {
+            let item = self.node(node);
+            if item.is_text() {
+                text.push_str(&item.text());
+                continue;
+            }
+            if !item.is_element() {
+                continue;
+            }
+            let tag = self.tag(node);
+            if self.is_hidden(node) || matches!(tag.as_str(), "script" | "style" | "template") {
+                continue;
+            }
+            pending.extend(self.children(node).into_iter().rev());
+        }
+        text
+    }
+
+    /// Hidden by its own `hidden` attribute or an inline `display: none` (the tab applies no
+    /// stylesheet).
+    pub fn is_hidden(&self, id: NodeId) -> bool {
+        self.has_attr(id, "hidden")
+            || self
+                .attr(id, "style")
+                .is_some_and(|style| style.replace(' ', "").contains("display:none"))
+    }
+
+    /// Hidden itself or by an ancestor.
+    pub fn is_hidden_within(&self, id: NodeId) -> bool {
+        self.ancestors_inclusive(id)
+            .into_iter()
+            .any(|node| self.is_element(node) && self.is_hidden(node))
+    }
+
     pub fn outer_html(&self, id: NodeId) -> String {
         self.node(id).html().to_string()
     }

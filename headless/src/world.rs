@@ -261,7 +261,7 @@ impl World {
         if let Some(hidden) = page
             .ancestors_inclusive(element)
             .into_iter()
-            .find(|node| page.is_element(*node) && is_hidden(page, *node))
+            .find(|node| page.is_element(*node) && page.is_hidden(*node))
         {
             return Err(format!(
                 "{css:?} is hidden{}, so a user could not act on it:\n{}",
@@ -433,14 +433,6 @@ pub struct Snapshot {
     pub fields: Vec<String>,
     /// `tag#id class class` of every element with a class, in document order.
     pub classes: Vec<String>,
-}
-
-/// Hidden by its `hidden` attribute or an inline `display: none` (the tab knows no stylesheet).
-fn is_hidden(page: &Page, node: NodeId) -> bool {
-    page.has_attr(node, "hidden")
-        || page
-            .attr(node, "style")
-            .is_some_and(|style| style.replace(' ', "").contains("display:none"))
 }
 
 fn is_editable(client: &Client, element: NodeId) -> bool {
