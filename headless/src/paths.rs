@@ -181,14 +181,18 @@ mod tests {
     #[test]
     fn key_presses_match_exact_combinations() {
         let ctrl_k = parse_key_combination("ctrl-k");
-        assert!(KeyPress::parse("ctrl-k").unwrap().matches(&ctrl_k));
-        assert!(KeyPress::parse("Ctrl+K").unwrap().matches(&ctrl_k));
-        assert!(!KeyPress::parse("k").unwrap().matches(&ctrl_k));
-        assert!(!KeyPress::parse("ctrl-shift-k").unwrap().matches(&ctrl_k));
+        assert!(KeyPress::parse("ctrl-k").expect("a key").matches(&ctrl_k));
+        assert!(KeyPress::parse("Ctrl+K").expect("a key").matches(&ctrl_k));
+        assert!(!KeyPress::parse("k").expect("a key").matches(&ctrl_k));
+        assert!(
+            !KeyPress::parse("ctrl-shift-k")
+                .expect("a key")
+                .matches(&ctrl_k)
+        );
         let enter = parse_key_combination("enter");
-        assert!(KeyPress::parse("enter").unwrap().matches(&enter));
+        assert!(KeyPress::parse("enter").expect("a key").matches(&enter));
         let space = parse_key_combination("space");
-        assert!(KeyPress::parse("space").unwrap().matches(&space));
+        assert!(KeyPress::parse("space").expect("a key").matches(&space));
         assert!(KeyPress::parse("ctrl-x-k").is_err());
     }
 }

@@ -94,11 +94,15 @@ pub fn describe(page: &Page, node: NodeId) -> String {
 /// The elements under `scope` whose descriptions come closest to the words of `css`, best
 /// first, at most `count`.
 pub fn closest(page: &Page, css: &str, scope: NodeId, count: usize) -> Vec<String> {
-    let words: Vec<String> = css
-        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words_of = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    // The last compound names the element looked for: its words count twice.
+    let mut words = words_of(css);
+    words.extend(words_of(compounds(css).last().map_or("", String::as_str)));
     let mut scored: Vec<(usize, String)> = Vec::new();
     for node in page.descendant_elements(scope) {
         let description = describe(page, node);
@@ -126,20 +130,29 @@ pub fn closest(page: &Page, css: &str, scope: NodeId, count: usize) -> Vec<Strin
     scored.into_iter().take(count).map(|(_, d)| d).collect()
 }
 
-/// Levenshtein distance, by characters.
+/// Edit distance by characters, a swap of two neighbours counting as one edit (a typo).
 fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+    let width = b.len() + 1;
+    let mut d: Vec<usize> = vec![0; (a.len() + 1) * width];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * width + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best = (d[(i - 1) * width + j] + 1)
+                    .min(d[i * width + j - 1] + 1)
+                    .min(d[(i - 1) * width + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[(i - 2) * width + j - 2] + 1);
+                }
+                best
+            };
         }
     }
-    row[b.len()]
+    d[a.len() * width + b.len()]
 }
 
 #[cfg(test)]
@@ -157,6 +170,7 @@ mod tests {
     #[test]
     fn distances_count_edits() {
         assert_eq!(distance("rowz", "rows"), 1);
+        assert_eq!(distance("itme", "item"), 1);
         assert_eq!(distance("", "abc"), 3);
         assert_eq!(distance("name", "name"), 0);
     }

@@ -16,7 +16,7 @@ use crate::lua_api::{self, Current, Shared, app_failure};
 use crate::world::World;
 
 /// Instructions one test may run in its own Lua (the app's Lua has the server's budget).
-pub const TEST_BUDGET: u64 = 200_000_000;
+pub const TEST_BUDGET: u64 = 50_000_000;
 /// The heap of a test file's Lua.
 const TEST_MEMORY: usize = 256 * 1024 * 1024;
 /// How often the budget is checked, in instructions.

@@ -169,7 +169,7 @@ impl World {
                 .is_some_and(|due| due <= now)
             {
                 self.count_timer_run()?;
-                self.harness.advance(Duration::ZERO);
+                self.harness.step_to(now);
                 moved = true;
             }
             self.collect_errors();
@@ -214,12 +214,10 @@ impl World {
             .filter(|due| *due <= target)
         {
             self.count_timer_run()?;
-            let step = due.saturating_duration_since(self.harness.now());
-            self.harness.advance(step);
+            self.harness.step_to(due);
             self.settle()?;
         }
-        let rest = target.saturating_duration_since(self.harness.now());
-        self.harness.advance(rest);
+        self.harness.step_to(target);
         self.settle()
     }
 
