@@ -413,9 +413,9 @@ impl World {
                 let value = if page.is_checkable(element) {
                     page.checked(element).to_string()
                 } else {
-                    page.value(element)
+                    serde_json::Value::String(page.value(element)).to_string()
                 };
-                snapshot.fields.push(format!("{tag}#{id} = {value:?}"));
+                snapshot.fields.push(format!("{tag}#{id} = {value}"));
             }
         }
         snapshot
@@ -427,7 +427,8 @@ impl World {
 pub struct Snapshot {
     /// The app element's text, whitespace collapsed.
     pub text: String,
-    /// `tag#id = value` (checkboxes: `true`/`false`) of every field, in document order.
+    /// `tag#id = value` (a JSON string; checkboxes `true`/`false`) of every field, in
+    /// document order.
     pub fields: Vec<String>,
     /// `tag#id class class` of every element with a class, in document order.
     pub classes: Vec<String>,
