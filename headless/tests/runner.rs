@@ -301,3 +301,52 @@ end)
     let (_, second) = run(tests);
     assert_eq!(first, second);
 }
+
+/// The guide's example ("Testing your app"): its app and viewdef, its tests, all passing.
+#[test]
+fn the_guides_testing_example_passes() {
+    let guide = include_str!("../../docs/guide.md");
+    let section = &guide[guide.find("## 12. Testing your app").expect("the section")..];
+    let block = |fence: &str| -> String {
+        let start = section.find(fence).expect("the block") + fence.len();
+        let end = start + section[start..].find("\n```").expect("its end");
+        section[start..end].to_owned()
+    };
+    let main = block("```lua\n");
+    let view = block("```html\n");
+    let tests = block("```lua test\n");
+    let site = Site::from_texts(&[
+        ("lua/main.lua", main.as_str()),
+        ("viewdefs/Counter.DEFAULT.html", view.as_str()),
+    ]);
+    let files = [TestFile {
+        name: "tests/counter.lua".to_owned(),
+        source: tests,
+    }];
+    let mut out = Vec::new();
+    let summary = runner::run(&site, &files, None, &mut out).expect("writing to memory");
+    let output = String::from_utf8(out).expect("UTF-8 output");
+    assert_eq!(
+        summary,
+        Summary {
+            passed: 3,
+            failed: 0
+        },
+        "{output}"
+    );
+    // The output the guide shows is the output the run prints.
+    let shown = block("```\n$ lunette test --dir counter\n");
+    assert_eq!(output, format!("{shown}\n"));
+    // So is its failure: the first test with its click left out.
+    let failing = [TestFile {
+        name: "tests/counter.lua".to_owned(),
+        source: files[0]
+            .source
+            .replacen("tab:click(\".add\")", "-- (no click)", 1),
+    }];
+    let mut out = Vec::new();
+    runner::run(&site, &failing, Some("each click"), &mut out).expect("writing to memory");
+    let output = String::from_utf8(out).expect("UTF-8 output");
+    let failure = block("```\nFAIL ");
+    assert_eq!(output, format!("FAIL {failure}\n"));
+}
