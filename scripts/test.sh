@@ -3,7 +3,9 @@
 # missing (headless Chromium and chromedriver for the browser tests in e2e/, npm for the one
 # that fetches Shoelace, haproxy for the balancer test in transport-hyper/tests/balancer.rs),
 # then runs every test of the workspace, the fuzz target of the inbound frame path included
-# (PROPTEST_CASES=N for a longer run).
+# (PROPTEST_CASES=N for a longer run), and the demos' own app tests through `lunette test`
+# (the parity of its headless tab with Chromium is e2e/tests/parity.rs, part of the
+# workspace's tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y "${missing[@]}"
 fi
 cargo test --workspace "$@"
+for demo in adder contacts tasks; do
+  echo "lunette test --dir demo/$demo"
+  cargo run --quiet -p lunette-hyper --bin lunette -- test --dir "demo/$demo"
+done

@@ -128,6 +128,27 @@ pub struct Cli {
     /// A drain ends after this long even with connections still open (they are dropped)
     #[arg(long, value_name = "DUR", default_value = "10m", value_parser = parse_span)]
     pub drain_timeout: Duration,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run the site's app tests (SITE/tests/*.lua) in headless tabs, without a browser; one
+    /// line per test, then "N passed, M failed"; exit status 1 if any failed
+    Test(TestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Site root holding lua/, viewdefs/, html/ and tests/
+    #[arg(long, value_name = "SITE", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Run only the tests whose "file:line name" contains this text
+    #[arg(value_name = "FILTER")]
+    pub filter: Option<String>,
 }
 
 impl Cli {

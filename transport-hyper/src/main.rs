@@ -22,6 +22,7 @@ mod signals;
 mod site_changes;
 mod site_dir;
 mod tasks;
+mod test_command;
 mod watchdog;
 mod websocket;
 mod ws_conns;
@@ -45,6 +46,9 @@ use crate::signals::StopSignals;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(cli::Command::Test(args)) = &cli.command {
+        return test_command::run(args);
+    }
     let (site, root, skipped) = match &cli.dir {
         None => (Site::builtin(), None, vec![]),
         Some(dir) => match site_dir::read_site(dir) {

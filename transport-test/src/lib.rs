@@ -309,6 +309,20 @@ impl Harness {
         self.now = target;
     }
 
+    /// Moves the clock to `at` (never back) and, if a deadline is due by then, calls
+    /// `handle_timeout` once. Unlike [`Harness::advance`] it does not call again for what that
+    /// call scheduled at the same instant (a `setImmediate` chain), so a driver can bound it.
+    pub fn step_to(&mut self, at: Instant) {
+        self.now = self.now.max(at);
+        if self.core.poll_timeout().is_some_and(|due| due <= self.now) {
+            self.record(format!("{} timeout", self.stamp()));
+            if let Err(misuse) = self.core.handle_timeout(self.now) {
+                panic!("harness misused core: {misuse}");
+            }
+            self.drain();
+        }
+    }
+
     /// Log records core has produced so far.
     pub fn logs(&self) -> &[LogRecord] {
         &self.logs
