@@ -1,4 +1,4 @@
-//! Binding attributes (PROTOCOL §10.3), as `client/bindings.js` applies them: each `ui-*`
+//! Binding attributes (docs/protocol.md §10.3), as `client/bindings.js` applies them: each `ui-*`
 //! binding of a rendered viewdef becomes a child variable of the view, created in document
 //! order, and keeps its element and the variable in step.
 

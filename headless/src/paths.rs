@@ -1,4 +1,4 @@
-//! Binding attribute values (PROTOCOL §10.3), as `client/paths.js` reads them: a path with an
+//! Binding attribute values (docs/protocol.md §10.3), as `client/paths.js` reads them: a path with an
 //! optional query `p?k=v&flag`, and the key combinations of `ui-event-keypress-*`.
 
 use std::collections::BTreeSet;

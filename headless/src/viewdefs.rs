@@ -1,4 +1,4 @@
-//! The viewdefs a tab has received (PROTOCOL §8, §10.2), as `client/viewdefs.js` keeps them.
+//! The viewdefs a tab has received (docs/protocol.md §8, §10.2), as `client/viewdefs.js` keeps them.
 
 use std::collections::{BTreeMap, BTreeSet};
 

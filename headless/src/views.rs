@@ -1,4 +1,4 @@
-//! Views (PROTOCOL §10.2) and view lists, as `client/views.js` renders them: an object-valued
+//! Views (docs/protocol.md §10.2) and view lists, as `client/views.js` renders them: an object-valued
 //! variable shown with the viewdef of its type; a `ui-viewlist` with one item view per element.
 
 use std::collections::BTreeSet;

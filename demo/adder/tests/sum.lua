@@ -1,4 +1,4 @@
--- The Adder (README, PROTOCOL §12): two fields and their sum.
+-- The Adder (README, docs/protocol.md §12): two fields and their sum.
 
 test("the sum appears once both numbers are typed", function()
   local tab = open()
