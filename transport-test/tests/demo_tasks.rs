@@ -20,7 +20,10 @@ fn tasks_site() -> Site {
         for entry in std::fs::read_dir(dir).expect("demo/tasks is in the repository") {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
-                add(site, &path);
+                // The app's own tests (`lunette test`) are not part of what it serves.
+                if !path.ends_with("tests") {
+                    add(site, &path);
+                }
                 continue;
             }
             let relative = path.strip_prefix(ROOT).expect("under the root");
