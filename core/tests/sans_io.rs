@@ -8,7 +8,9 @@
 //! dependencies are normal ones, on every platform (dev and build ones are left out). From
 //! those, `Cargo.lock` gives the whole resolved tree on every platform: it lists each
 //! package's dependencies for all targets, with the features the workspace enables, which is
-//! what a workspace build links into core.
+//! what a workspace build links into core. For a workspace member that core depends on,
+//! Cargo.lock lists its dev-dependencies too; the walk follows only the ones `cargo metadata`
+//! calls normal, as for core.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::process::Command;
@@ -114,8 +116,13 @@ fn resolve(packages: &[Locked], reference: &str) -> usize {
 }
 
 /// Every package reachable from `roots` (references in Cargo.lock), each with the chain of
-/// package names that leads to it from core.
-fn tree(packages: &[Locked], roots: &[String]) -> BTreeMap<String, Vec<String>> {
+/// package names that leads to it from core. Of a package named in `members` (a workspace
+/// member), only the dependencies named in its set are followed.
+fn tree(
+    packages: &[Locked],
+    roots: &[String],
+    members: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeMap<String, Vec<String>> {
     let mut reached: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut queue: VecDeque<(usize, Vec<String>)> = roots
         .iter()
@@ -131,8 +138,12 @@ fn tree(packages: &[Locked], roots: &[String]) -> BTreeMap<String, Vec<String>> 
             continue;
         }
         chain.push(packages[index].name.clone());
+        let followed = members.get(&packages[index].name);
         for reference in &packages[index].dependencies {
-            queue.push_back((resolve(packages, reference), chain.clone()));
+            let name = reference.split(' ').next().unwrap_or_default();
+            if followed.is_none_or(|names| names.contains(name)) {
+                queue.push_back((resolve(packages, reference), chain.clone()));
+            }
         }
         reached.insert(index, chain);
     }
@@ -142,9 +153,9 @@ fn tree(packages: &[Locked], roots: &[String]) -> BTreeMap<String, Vec<String>> 
         .collect()
 }
 
-/// core's declared dependencies from `cargo metadata --no-deps`: package name → kinds
-/// (`"normal"`, `"dev"`, `"build"`), over every target.
-fn declared_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+/// Each workspace member's declared dependencies from `cargo metadata --no-deps`: member →
+/// package name → kinds (`"normal"`, `"dev"`, `"build"`), over every target.
+fn declared_dependencies() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
     let output = Command::new(env!("CARGO"))
         .args([
             "metadata",
@@ -163,27 +174,50 @@ fn declared_dependencies() -> BTreeMap<String, BTreeSet<String>> {
         String::from_utf8_lossy(&output.stderr)
     );
     let metadata: Value = serde_json::from_slice(&output.stdout).expect("metadata is JSON");
-    let core = metadata["packages"]
-        .as_array()
-        .expect("a package list")
-        .iter()
-        .find(|package| package["name"] == "lunette-core")
-        .expect("lunette-core is a workspace member");
-    let mut declared: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for dependency in core["dependencies"].as_array().expect("a dependency list") {
-        let name = dependency["name"].as_str().expect("a package name");
-        let kind = dependency["kind"].as_str().unwrap_or("normal");
-        declared
-            .entry(name.to_owned())
-            .or_default()
-            .insert(kind.to_owned());
+    let mut members = BTreeMap::new();
+    for package in metadata["packages"].as_array().expect("a package list") {
+        let mut declared: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for dependency in package["dependencies"]
+            .as_array()
+            .expect("a dependency list")
+        {
+            let name = dependency["name"].as_str().expect("a package name");
+            let kind = dependency["kind"].as_str().unwrap_or("normal");
+            declared
+                .entry(name.to_owned())
+                .or_default()
+                .insert(kind.to_owned());
+        }
+        let name = package["name"].as_str().expect("a package name");
+        members.insert(name.to_owned(), declared);
     }
+    assert!(
+        members.contains_key("lunette-core"),
+        "lunette-core is a workspace member"
+    );
+    members
+}
+
+/// Each workspace member → the names of its normal dependencies.
+fn normal_dependencies(
+    declared: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+) -> BTreeMap<String, BTreeSet<String>> {
     declared
+        .iter()
+        .map(|(member, dependencies)| {
+            let normal = dependencies
+                .iter()
+                .filter(|(_, kinds)| kinds.contains("normal"))
+                .map(|(name, _)| name.clone())
+                .collect();
+            (member.clone(), normal)
+        })
+        .collect()
 }
 
 /// core's library dependency tree: its normal dependencies and everything they depend on.
 fn library_tree() -> BTreeMap<String, Vec<String>> {
-    let declared = declared_dependencies();
+    let members = normal_dependencies(&declared_dependencies());
     let packages = parse_lock(LOCK);
     let core = &packages[resolve(&packages, "lunette-core")];
     let roots: Vec<String> = core
@@ -191,13 +225,11 @@ fn library_tree() -> BTreeMap<String, Vec<String>> {
         .iter()
         .filter(|reference| {
             let name = reference.split(' ').next().unwrap_or_default();
-            declared
-                .get(name)
-                .is_some_and(|kinds| kinds.contains("normal"))
+            members["lunette-core"].contains(name)
         })
         .cloned()
         .collect();
-    tree(&packages, &roots)
+    tree(&packages, &roots, &members)
 }
 
 #[test]
@@ -219,7 +251,8 @@ fn core_depends_on_no_io_crate() {
 /// gets through others, and leaves out what only core's tests and examples use.
 #[test]
 fn the_walk_covers_transitive_dependencies_and_skips_dev_ones() {
-    let declared = declared_dependencies();
+    let members = declared_dependencies();
+    let declared = &members["lunette-core"];
     assert!(
         declared["tungstenite"].contains("dev") && !declared["tungstenite"].contains("normal"),
         "{declared:?}"
@@ -268,7 +301,7 @@ name = "windows-sys"
 version = "0.59.0"
 "#;
     let packages = parse_lock(lock);
-    let tree = tree(&packages, &["watcher".to_owned()]);
+    let tree = tree(&packages, &["watcher".to_owned()], &BTreeMap::new());
     assert_eq!(
         tree.get("mio").map(|chain| chain.join(" → ")).as_deref(),
         Some("lunette-core → watcher → mio")
@@ -276,5 +309,49 @@ version = "0.59.0"
     assert_eq!(
         tree.keys().map(String::as_str).collect::<Vec<_>>(),
         ["mio", "watcher", "windows-sys"]
+    );
+}
+
+/// A workspace member's entry in Cargo.lock lists its dev-dependencies with the others: the
+/// walk leaves those out and still follows its normal ones down to an I/O crate.
+#[test]
+fn a_workspace_members_dev_dependencies_are_left_out() {
+    let lock = r#"
+[[package]]
+name = "engine"
+version = "0.1.0"
+dependencies = [
+ "getrandom",
+ "watcher",
+]
+
+[[package]]
+name = "getrandom"
+version = "0.4.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "watcher"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "mio",
+]
+
+[[package]]
+name = "mio"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"#;
+    let packages = parse_lock(lock);
+    let members = BTreeMap::from([("engine".to_owned(), BTreeSet::from(["watcher".to_owned()]))]);
+    let tree = tree(&packages, &["engine".to_owned()], &members);
+    assert_eq!(
+        tree.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["engine", "mio", "watcher"]
+    );
+    assert_eq!(
+        tree.get("mio").map(|chain| chain.join(" → ")).as_deref(),
+        Some("lunette-core → engine → watcher → mio")
     );
 }
