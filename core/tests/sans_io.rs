@@ -8,9 +8,9 @@
 //! dependencies are normal ones, on every platform (dev and build ones are left out). From
 //! those, `Cargo.lock` gives the whole resolved tree on every platform: it lists each
 //! package's dependencies for all targets, with the features the workspace enables, which is
-//! what a workspace build links into core. For a workspace member that core depends on,
-//! Cargo.lock lists its dev-dependencies too; the walk follows only the ones `cargo metadata`
-//! calls normal, as for core.
+//! what a workspace build links into core. For a workspace member that core depends on (the
+//! pattern engine, `lunette-pattern`), Cargo.lock lists its dev-dependencies too; the walk
+//! follows only the ones `cargo metadata` calls normal, as for core.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::process::Command;
@@ -264,6 +264,14 @@ fn the_walk_covers_transitive_dependencies_and_skips_dev_ones() {
     );
     assert!(tree.contains_key("mlua-sys") && tree.contains_key("rand_core"));
     assert!(!tree.contains_key("tungstenite") && !tree.contains_key("proptest"));
+    // The pattern engine is in the tree, and its dev-dependencies (proptest) are not, though
+    // Cargo.lock lists them among its dependencies.
+    let pattern = &members["lunette-pattern"];
+    assert!(
+        pattern["proptest"].contains("dev") && !pattern["proptest"].contains("normal"),
+        "{pattern:?}"
+    );
+    assert!(tree.contains_key("lunette-pattern"), "{tree:?}");
 }
 
 /// A lock in which core reaches an I/O crate through a target-specific dependency of a

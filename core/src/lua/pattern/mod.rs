@@ -7,13 +7,14 @@
 //! `lua/sandbox.lua` puts them in the `string` table (so `s:find(...)` reaches them too). Their
 //! errors carry the messages and locations of Lua's own; the sandbox's `pcall` hands scripts
 //! such errors as plain message strings, as Lua's would be.
+//!
+//! The engine, which compiles and matches patterns and knows nothing of Lua's API, is the
+//! `lunette-pattern` crate (`lua-pattern/`). This module is the glue: it reads the arguments
+//! (`args.rs`), pays the engine's meter out of the session's `Budget`, and turns matches into
+//! Lua values and errors (`gsub` in `replace.rs`).
 
 mod args;
-mod class;
-mod compile;
-mod matcher;
 mod replace;
-mod search;
 #[cfg(test)]
 mod tests;
 
@@ -23,9 +24,9 @@ use std::rc::Rc;
 
 use mlua::{Lua, LuaString, MultiValue, Table, Value};
 
+use lunette_pattern::{Capture, Exhausted, Failure, Matcher, Meter, Program};
+
 use crate::lua::vm::budget::Budget;
-use compile::Program;
-use matcher::{Capture, Exhausted, Failure, Matcher, Meter};
 
 /// Bytes that make `string.find` match a pattern rather than search for plain text.
 const SPECIALS: &[u8] = b"^$*+?.([%-";
@@ -129,8 +130,8 @@ impl<'l> Call<'l> {
         self.budget
             .charge(pattern.len() as u64)
             .map_err(|_| self.exhausted())?;
-        // Programs take at most `size_of::<Item>()` bytes per pattern byte: only long patterns
-        // need to look at the heap.
+        // Programs take a few dozen bytes per pattern byte at most: only long patterns need to
+        // look at the heap.
         let room = if pattern.len() > SMALL_PATTERN {
             self.room()
         } else {
@@ -199,7 +200,7 @@ fn find(call: &Call, mut args: MultiValue, find: bool) -> mlua::Result<MultiValu
     };
     if find && (args::truthy(&args, 4) || !pattern.iter().any(|b| SPECIALS.contains(b))) {
         let mut meter = BudgetMeter(call.budget);
-        return match search::find_text(&subject, &pattern, start, &mut meter) {
+        return match lunette_pattern::find_text(&subject, &pattern, start, &mut meter) {
             Ok(Some(at)) => Ok(MultiValue::from_vec(vec![
                 position(at + 1),
                 position(at + pattern.len()),

@@ -2,9 +2,9 @@
 //! replaced by `repl` read as a string with `%0`–`%9` and `%%`, looked up in a table, or
 //! passed to a function; a `nil` or `false` lookup or result keeps the match.
 
+use lunette_pattern::{Capture, Matcher, Meter};
 use mlua::{Function, LuaString, MultiValue, Table, Value};
 
-use crate::lua::pattern::matcher::{Capture, Matcher, Meter};
 use crate::lua::pattern::{Call, anchored, args, capture_value, out_of_memory, push_captures};
 
 /// The result grows by at most this much between two checks against the Lua heap limit.

@@ -1,10 +1,11 @@
 //! Tests of the pattern functions. Most are differential: the same Lua expression runs in a VM
 //! built as a session's is (sandbox, budget hook, these functions) and in a plain Lua 5.4 VM
-//! that still has the C functions, and the two must give the same results or errors.
+//! that still has the C functions, and the two must give the same results or errors. The
+//! engine's own tests, its differential test against `string.find` among them, are in
+//! `lua-pattern/tests/`.
 
 mod budget;
 mod differential;
-mod engine;
 mod random;
 
 use std::rc::Rc;

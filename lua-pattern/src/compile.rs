@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::lua::pattern::class::{self, ByteSet, Single};
+use crate::class::{self, ByteSet, Single};
 
 /// At most this many captures per pattern, as in Lua.
 pub(crate) const MAX_CAPTURES: usize = 32;
@@ -60,17 +60,22 @@ pub(crate) enum CaptureKind {
     Unfinished,
 }
 
-/// Pattern errors, with the messages Lua gives them.
+/// Pattern errors; `Display` gives the message Lua 5.4 gives each (without its location).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Malformed {
+pub enum Malformed {
+    /// A `%` is the pattern's last byte.
     EndsWithEscape,
+    /// A `[` set is never closed.
     MissingBracket,
+    /// `%b` without its two bytes.
     BalanceArguments,
+    /// `%f` not followed by a `[` set.
     FrontierBracket,
     /// `%d` names no closed capture; holds the digit.
     CaptureIndex(u8),
     /// `)` with no open capture.
     PatternCapture,
+    /// More than 32 captures.
     TooManyCaptures,
     /// A successful match left this capture open (raised when its value is asked for).
     UnfinishedCapture,
@@ -98,8 +103,10 @@ impl fmt::Display for Malformed {
     }
 }
 
+/// A compiled pattern: what the [`Matcher`](crate::Matcher) walks. It holds no subject, so one
+/// program serves any number of matches.
 #[derive(Debug)]
-pub(crate) struct Program {
+pub struct Program {
     pub(crate) items: Vec<Item>,
     pub(crate) text: Vec<u8>,
     /// One per `(` in the pattern, as it stands at the end of the pattern.
@@ -132,7 +139,12 @@ fn repeat_at(pattern: &[u8], at: usize) -> Repeat {
 impl Program {
     /// Reads `pattern` (without the `^` anchor, which the caller strips), or `None` if the
     /// program would take more than `max_bytes` of memory.
-    pub(crate) fn compile(pattern: &[u8], max_bytes: usize) -> Option<Program> {
+    ///
+    /// A malformed pattern still compiles: Lua raises the fault only if matching reaches it,
+    /// and so does the matcher ([`Failure::Pattern`](crate::Failure::Pattern)). Reading is
+    /// linear in the pattern's length, and so is the program's size (a few dozen bytes per
+    /// pattern byte at most): `max_bytes` matters only for long patterns.
+    pub fn compile(pattern: &[u8], max_bytes: usize) -> Option<Program> {
         let mut program = Program {
             items: Vec::with_capacity(pattern.len().min(8)),
             text: Vec::new(),
@@ -148,8 +160,8 @@ impl Program {
         Some(program)
     }
 
-    /// The memory the program holds outside itself.
-    pub(crate) fn heap_size(&self) -> usize {
+    /// The memory the program holds outside itself, in bytes.
+    pub fn heap_size(&self) -> usize {
         self.items.capacity() * size_of::<Item>()
             + self.text.capacity()
             + self.captures.capacity() * size_of::<CaptureKind>()
@@ -245,5 +257,29 @@ impl Program {
             (Single::Set(set), _) => self.items.push(Item::Class { set, repeat }),
         }
         Ok(if repeat == Repeat::Once { end } else { end + 1 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(pattern: &str) -> Program {
+        Program::compile(pattern.as_bytes(), usize::MAX).expect("no memory limit")
+    }
+
+    #[test]
+    fn plain_bytes_join_into_one_text_item() {
+        let program = compile("ab%.c%%d");
+        assert!(matches!(
+            program.items[..],
+            [Item::Text { start: 0, end: 6 }]
+        ));
+        assert_eq!(program.text, b"ab.c%d");
+        let program = compile("abc*");
+        assert!(matches!(
+            program.items[..],
+            [Item::Text { .. }, Item::Class { .. }]
+        ));
     }
 }

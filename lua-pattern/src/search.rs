@@ -1,7 +1,7 @@
 //! Searching bytes for a byte or for plain text, for `string.find` without pattern characters
 //! (or with `plain`) and to skip ahead to where a pattern that starts with text can match.
 
-use crate::lua::pattern::matcher::{CHUNK, Exhausted, Meter};
+use crate::matcher::{CHUNK, Exhausted, Meter};
 
 /// Bytes compared per step; a multiple of the vector width, so that the comparisons of one
 /// step compile to a few vector instructions.
@@ -23,7 +23,7 @@ pub(crate) fn find_byte(haystack: &[u8], byte: u8) -> Option<usize> {
 
 /// Where `needle` first occurs in `haystack` at or after `from` (`from <= haystack.len()`).
 /// Pays one unit per candidate position plus one per 16 bytes scanned or compared.
-pub(crate) fn find_text(
+pub fn find_text(
     haystack: &[u8],
     needle: &[u8],
     from: usize,

@@ -2,9 +2,9 @@
 //! pays for every step to a `Meter` so that a pattern whose matching takes exponential time
 //! runs out of budget instead of hanging the thread.
 
-use crate::lua::pattern::class::ByteSet;
-use crate::lua::pattern::compile::{CaptureKind, Item, MAX_CAPTURES, Malformed, Program, Repeat};
-use crate::lua::pattern::search::find_byte;
+use crate::class::ByteSet;
+use crate::compile::{CaptureKind, Item, MAX_CAPTURES, Malformed, Program, Repeat};
+use crate::search::find_byte;
 
 /// How deep matching may nest (each repetition that backtracks and each capture boundary adds
 /// a level), as Lua's own limit: beyond it the pattern is "too complex". It also bounds the
@@ -16,17 +16,24 @@ pub(crate) const CHUNK: u64 = 1024;
 
 /// The meter refused to pay: the call's budget is spent.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Exhausted;
+pub struct Exhausted;
 
 /// Where matching work is paid for: one unit per pattern item tried, per subject byte looked at
-/// by a repetition, a `%b` or a back-reference, and per byte of plain text compared.
-pub(crate) trait Meter {
+/// by a repetition, a `%b` or a back-reference, and per byte of plain text compared. A
+/// [`Matcher`] gathers units and pays them 1024 at a time (and the rest on
+/// [`settle`](Matcher::settle)), so it may run at most that much past what a meter allows
+/// before it learns that the meter refused.
+pub trait Meter {
+    /// Pays `units` of work, or refuses; once it has refused, matching stops.
     fn pay(&mut self, units: u64) -> Result<(), Exhausted>;
 }
 
+/// Why matching stopped without an answer.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub enum Failure {
+    /// Matching reached a malformed spot of the pattern, or nested too deep.
     Pattern(Malformed),
+    /// The meter refused to pay.
     Exhausted,
 }
 
@@ -38,12 +45,16 @@ impl From<Exhausted> for Failure {
 
 /// A capture's value: a byte range of the subject, or a 0-based position for `()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Capture {
+pub enum Capture {
+    /// `(...)`: the subject's bytes from the first offset to the second (exclusive).
     Text(usize, usize),
+    /// `()`: the offset where it stood.
     Position(usize),
 }
 
-pub(crate) struct Matcher<'a, M: Meter> {
+/// One subject matched against one [`Program`]: it finds matches and keeps the captures of the
+/// last one, and pays its work to `M`.
+pub struct Matcher<'a, M: Meter> {
     subject: &'a [u8],
     program: &'a Program,
     /// Start and end of each capture on the path being tried.
@@ -53,7 +64,8 @@ pub(crate) struct Matcher<'a, M: Meter> {
 }
 
 impl<'a, M: Meter> Matcher<'a, M> {
-    pub(crate) fn new(subject: &'a [u8], program: &'a Program, meter: M) -> Self {
+    /// A matcher of `program` over `subject` that pays `meter`.
+    pub fn new(subject: &'a [u8], program: &'a Program, meter: M) -> Self {
         Self {
             subject,
             program,
@@ -63,14 +75,16 @@ impl<'a, M: Meter> Matcher<'a, M> {
         }
     }
 
-    /// The end of the match that starts at `start`, if there is one.
-    pub(crate) fn match_at(&mut self, start: usize) -> Result<Option<usize>, Failure> {
+    /// The end of the match that starts exactly at `start` (`<= subject.len()`), if there is
+    /// one.
+    pub fn match_at(&mut self, start: usize) -> Result<Option<usize>, Failure> {
         self.run(start, 0, 1)
     }
 
     /// The first match that starts at `from` or later (only at `from` if `anchored`) and does
-    /// not end at `not_ending_at`: its start and end.
-    pub(crate) fn search(
+    /// not end at `not_ending_at`: its start and end. `gmatch` and `gsub` pass where the
+    /// previous match ended, so that an empty match there is skipped as Lua skips it.
+    pub fn search(
         &mut self,
         mut from: usize,
         anchored: bool,
@@ -96,9 +110,10 @@ impl<'a, M: Meter> Matcher<'a, M> {
         Ok(None)
     }
 
-    /// The first position from `from` on where a match can start, or `None` if none can:
-    /// a pattern that starts with plain text can only match where its first byte is.
-    pub(crate) fn next_start(&mut self, from: usize) -> Result<Option<usize>, Exhausted> {
+    /// The first position from `from` (`<= subject.len()`) on where a match can start, or
+    /// `None` if none can: a pattern that starts with plain text can only match where its
+    /// first byte is.
+    pub fn next_start(&mut self, from: usize) -> Result<Option<usize>, Exhausted> {
         let Some(Item::Text { start, .. }) = self.program.items.first() else {
             return Ok(Some(from));
         };
@@ -108,12 +123,14 @@ impl<'a, M: Meter> Matcher<'a, M> {
         Ok(skip.map(|skip| from + skip))
     }
 
-    pub(crate) fn capture_count(&self) -> usize {
+    /// How many captures the pattern has (`(...)` and `()` alike).
+    pub fn capture_count(&self) -> usize {
         self.program.captures.len()
     }
 
-    /// Capture `index` of the last successful match.
-    pub(crate) fn capture(&self, index: usize) -> Result<Capture, Malformed> {
+    /// Capture `index` (`< capture_count()`) of the last successful match, or
+    /// [`Malformed::UnfinishedCapture`] if the pattern left it open.
+    pub fn capture(&self, index: usize) -> Result<Capture, Malformed> {
         let (start, end) = self.spans[index];
         match self.program.captures[index] {
             CaptureKind::Position => Ok(Capture::Position(start)),
@@ -123,7 +140,7 @@ impl<'a, M: Meter> Matcher<'a, M> {
     }
 
     /// Adds `units` of work done on the matcher's behalf (such as copying a replacement).
-    pub(crate) fn charge(&mut self, units: u64) -> Result<(), Exhausted> {
+    pub fn charge(&mut self, units: u64) -> Result<(), Exhausted> {
         self.unpaid += units;
         if self.unpaid >= CHUNK {
             self.settle()?;
@@ -132,7 +149,7 @@ impl<'a, M: Meter> Matcher<'a, M> {
     }
 
     /// Pays what is still owed; call when matching is over.
-    pub(crate) fn settle(&mut self) -> Result<(), Exhausted> {
+    pub fn settle(&mut self) -> Result<(), Exhausted> {
         let units = std::mem::take(&mut self.unpaid);
         if units > 0 {
             self.meter.pay(units)?;

@@ -2,7 +2,7 @@
 //! `.`, a `%x` escape, a `[...]` set or a plain byte; each becomes a 256-bit set, built once
 //! when the pattern is compiled, so matching a byte is a single bit test.
 
-use crate::lua::pattern::compile::Malformed;
+use crate::compile::Malformed;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct ByteSet([u64; 4]);

@@ -1,8 +1,6 @@
-//! The compiler and matcher on their own, with a meter that counts.
+//! The compiler and matcher through the crate's API, with a meter that counts.
 
-use crate::lua::pattern::compile::{Item, Malformed, Program};
-use crate::lua::pattern::matcher::{Capture, Exhausted, Failure, Matcher, Meter};
-use crate::lua::pattern::search::find_text;
+use lunette_pattern::{Capture, Exhausted, Failure, Malformed, Matcher, Meter, Program, find_text};
 
 /// Pays out of a fixed allowance.
 struct Allowance {
@@ -51,21 +49,6 @@ fn search(
 
 fn found(subject: &str, pattern: &str) -> Option<(usize, usize, Vec<Capture>)> {
     search(subject, pattern, &mut Allowance::new(u64::MAX)).expect("matching succeeds")
-}
-
-#[test]
-fn plain_bytes_join_into_one_text_item() {
-    let program = compile("ab%.c%%d");
-    assert!(matches!(
-        program.items[..],
-        [Item::Text { start: 0, end: 6 }]
-    ));
-    assert_eq!(program.text, b"ab.c%d");
-    let program = compile("abc*");
-    assert!(matches!(
-        program.items[..],
-        [Item::Text { .. }, Item::Class { .. }]
-    ));
 }
 
 #[test]
