@@ -50,6 +50,11 @@
 //!   items that fail when matching reaches them, as in Lua;
 //! - `matcher.rs`: the backtracking [`Matcher`], its [`Meter`] and its depth limit;
 //! - `search.rs`: plain-text search ([`find_text`]).
+//!
+//! `tests/differential.rs` runs hand-picked and random patterns through this engine and
+//! through a plain Lua 5.4 VM's `string.find` (mlua, a dev-dependency only) and compares the
+//! positions, captures and errors; `tests/engine.rs` checks what Lua cannot show: the meter's
+//! accounting, the depth limit and the memory bound on programs.
 
 #![warn(missing_docs)]
 
