@@ -4,16 +4,19 @@
 # ordinary round trip (`loadgen roundtrip` on demo/adder) and full sessions/s (`loadgen
 # sessions` on the built-in app), for each server below, alternating fresh servers round by
 # round so that all see the same machine:
-#   slice0   this tree's lunette with --lua-slice 0: steps run to completion, as before issue 12
-#   sliced   this tree's lunette with its defaults (--lua-slice 200000)
 #   base     BASE, a lunette binary from before issue 12 (e.g. a release build of c95f997),
 #            with its own defaults (--lua-budget 20000000); left out unless BASE is set
+#   slice0   this tree's lunette with --lua-slice 0: steps run to completion, as before issue 12
+#   sliceN   this tree's lunette with --lua-slice N (only if named in SERVERS)
+#   sliced   this tree's lunette with its defaults (--lua-slice 200000)
+# SERVERS replaces the list (default "slice0 sliced", after base); SCENARIOS the stall scenarios
+# (default all four; empty: only the round trip and sessions/s).
 # One line per run, then per server and measure the median over the rounds (and for the stall
 # scenarios the worst max of all rounds). Each stall line ends with how busy the machine's CPUs
 # were during the run: the server takes one core and loadgen a few percent, so much more than
 # 55% means that other processes competed, and a thread waiting for a core shows in the round
 # trips. LUNETTE_ARGS is added to every server's flags.
-#   [BASE=path/to/lunette] [LUNETTE_ARGS=...] bench/stall.sh [rounds] [seconds]
+#   [BASE=path/to/lunette] [SERVERS=...] [SCENARIOS=...] [LUNETTE_ARGS=...] bench/stall.sh [rounds] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -24,8 +27,8 @@ loadgen=target/release/loadgen
 out=$(mktemp)
 trap '[ -z "${pid:-}" ] || kill "$pid"; rm -f "$out"' EXIT
 
-servers=(${BASE:+base} slice0 sliced)
-scenarios=(action runaway bindings bindings-changed)
+read -r -a servers <<<"${BASE:+base} ${SERVERS:-slice0 sliced}"
+read -r -a scenarios <<<"${SCENARIOS-action runaway bindings bindings-changed}"
 
 # start SERVER [flags]: a fresh server of that name on --shards 1; sets pid and url.
 start() {
@@ -34,8 +37,9 @@ start() {
   local cmd
   case $name in
     base) cmd=("$BASE") ;;
-    slice0) cmd=("$bin" --lua-slice 0) ;;
     sliced) cmd=("$bin") ;;
+    slice[0-9]*) cmd=("$bin" --lua-slice "${name#slice}") ;;
+    *) echo "unknown server $name" >&2; exit 2 ;;
   esac
   : >"$out" # emptied here, not by the background redirection: never read the last server's URL
   # shellcheck disable=SC2086 # LUNETTE_ARGS is a list of flags
@@ -92,26 +96,32 @@ for round in $(seq "$rounds"); do
   done
   for name in "${servers[@]}"; do
     start "$name" --dir demo/adder
+    machine=$(machine_ticks)
     line=$("$loadgen" roundtrip --url "$url" --count 5000)
+    busy=$(busy_share "$machine" "$(machine_ticks)")
     stop
-    echo "round $round $name adder: $line"
+    echo "round $round $name adder: $line; machine $busy% busy"
     rt_p50[$name]+="$(field p50 µs <<<"$line") "
     rt_p99[$name]+="$(field p99 µs <<<"$line") "
     start "$name"
+    machine=$(machine_ticks)
     line=$("$loadgen" sessions --url "$url" --concurrency 20 --duration "${seconds}s")
+    busy=$(busy_share "$machine" "$(machine_ticks)")
     stop
-    echo "round $round $name sessions: $line"
+    echo "round $round $name sessions: $line; machine $busy% busy"
     rate[$name]+="$(sed -n 's/.* = \([0-9]*\) sessions\/s.*/\1/p' <<<"$line") "
   done
 done
 
 echo
-echo "Medians of $rounds rounds, --shards 1 (other session's round trip while the busy one works):"
-printf '%-8s %-17s %9s %9s %9s %9s %7s %11s %11s\n' server scenario "p50 ms" "p99 ms" "max ms" "worst ms" steps "step ms" "step CPU ms"
+[ "${#scenarios[@]}" -eq 0 ] ||
+  echo "Medians of $rounds rounds, --shards 1 (other session's round trip while the busy one works):"
+[ "${#scenarios[@]}" -eq 0 ] ||
+  printf '%-10s %-17s %9s %9s %9s %9s %7s %11s %11s\n' server scenario "p50 ms" "p99 ms" "max ms" "worst ms" steps "step ms" "step CPU ms"
 for scenario in "${scenarios[@]}"; do
   for name in "${servers[@]}"; do
     key="$name $scenario"
-    printf '%-8s %-17s %9s %9s %9s %9s %7s %11s %11s\n' "$name" "$scenario" \
+    printf '%-10s %-17s %9s %9s %9s %9s %7s %11s %11s\n' "$name" "$scenario" \
       "$(median <<<"${p50[$key]}")" "$(median <<<"${p99[$key]}")" "$(median <<<"${max[$key]}")" \
       "$(maximum <<<"${max[$key]}")" "$(median <<<"${steps[$key]}")" \
       "$(median <<<"${step_p50[$key]}")" "$(median <<<"${step_cpu[$key]}")"
