@@ -13,9 +13,10 @@
 # (default all four; empty: only the round trip and sessions/s).
 # One line per run, then per server and measure the median over the rounds (and for the stall
 # scenarios the worst max of all rounds). Each stall line ends with how busy the machine's CPUs
-# were during the run: the server takes one core and loadgen a few percent, so much more than
-# 55% means that other processes competed, and a thread waiting for a core shows in the round
-# trips. LUNETTE_ARGS is added to every server's flags.
+# were during the run (the server takes one core and loadgen a few percent, so much more than
+# 55% means that other processes competed) and how long the server's threads waited for a CPU
+# while runnable (/proc/<pid>/task/*/schedstat): such waits add to the round trips, whatever
+# lunette does. LUNETTE_ARGS is added to every server's flags.
 #   [BASE=path/to/lunette] [SERVERS=...] [SCENARIOS=...] [LUNETTE_ARGS=...] bench/stall.sh [rounds] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,8 @@ busy_share() { # busy_share "<busy total>" "<busy total>": percent of all CPUs b
   echo $(( (b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1) ))
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; } # USER_HZ = 100
+# Milliseconds the server's threads have spent runnable but waiting for a CPU (schedstat).
+waited_ms() { cat "/proc/$pid/task/"*/schedstat | awk '{ns += $2} END {printf "%d", ns / 1e6}'; }
 # field NAME UNIT: the number after "NAME " and before " UNIT" in stdin's line.
 field() { sed -n "s/.*$1 \\([0-9.]*\\) $2.*/\\1/p"; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -74,8 +77,10 @@ for round in $(seq "$rounds"); do
       start "$name" --dir bench/sites/stall
       before=$(cpu_ticks)
       machine=$(machine_ticks)
+      waited=$(waited_ms)
       line=$("$loadgen" stall --url "$url" --scenario "$scenario" --duration "${seconds}s")
       cpu=$(( $(cpu_ticks) - before ))
+      waited=$(( $(waited_ms) - waited ))
       busy=$(busy_share "$machine" "$(machine_ticks)")
       stop
       done_steps=$(sed -n 's/.*; \([0-9]*\) heavy steps done.*/\1/p' <<<"$line")
@@ -83,7 +88,7 @@ for round in $(seq "$rounds"); do
       # heavy step: with --lua-slice 0 the other session is served once per heavy step, so
       # this is the heavy step's own cost, what the site's LONG_ITERATIONS was calibrated by.
       per_step=$(awk "BEGIN {printf \"%.1f\", $done_steps ? $cpu * 10 / $done_steps : 0}")
-      echo "round $round $name $line; server CPU $per_step ms a heavy step; machine $busy% busy"
+      echo "round $round $name $line; server CPU $per_step ms a heavy step; machine $busy% busy, server waited $waited ms for a CPU"
       key="$name $scenario"
       read -r a b c < <(sed -n 's/.*of the other session in [0-9.]* s: p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms, max \([0-9.]*\) ms;.*/\1 \2 \3/p' <<<"$line")
       p50[$key]+="$a "
