@@ -25,6 +25,11 @@ pub enum Command {
     /// holds them until stdin closes (at once if stdin is /dev/null) or Ctrl-C. Needs about one
     /// file descriptor per session (`ulimit -n`), on the server's side as well
     Idle(IdleArgs),
+    /// Another session's round trips while one session keeps its shard busy (issue 12): one
+    /// busy session repeats the scenario's heavy step as soon as the last one is answered,
+    /// while a second one times user-event round trips through a cheap action. Needs the
+    /// bench site (`lunette --dir bench/sites/stall --shards 1`)
+    Stall(StallArgs),
     /// Serves the least that `roundtrip` needs (sessions, the Adder's frames) with no Lua and
     /// no tracker, on one thread: the floor lunette's round trip is compared with. Prints
     /// "loadgen floor serving at http://…/" and serves until killed
@@ -59,6 +64,44 @@ pub struct RoundtripArgs {
     /// Unmeasured round trips before them
     #[arg(long, default_value_t = 100)]
     pub warmup: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StallArgs {
+    /// Server address, e.g. http://127.0.0.1:8080/
+    #[arg(long)]
+    pub url: String,
+    /// What the busy session does
+    #[arg(long, value_enum)]
+    pub scenario: Scenario,
+    /// How long the other session times round trips while the busy one works, e.g. 5s
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Unmeasured round trips of the other session before the busy one starts
+    #[arg(long, default_value_t = 100)]
+    pub warmup: u64,
+    /// `action`: iterations of the site's `spin(_)` per heavy step; the default is the site's
+    /// `long()`, about 100 ms in a release build on the development machine
+    #[arg(long, default_value_t = 6_000_000)]
+    pub iterations: u64,
+    /// `bindings` and `bindings-changed`: variables the busy session binds to `countText()`
+    #[arg(long, default_value_t = 10_000)]
+    pub bindings: u32,
+}
+
+/// The busy session's heavy step, repeated as soon as the last one is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// `spin(_)` with `--iterations` (about 100 ms of Lua by default)
+    Action,
+    /// `forever()`, a loop that only `--lua-budget` stops (a lua-error)
+    Runaway,
+    /// `tick()` in a session with `--bindings` variables bound to `countText()`: each cycle
+    /// re-evaluates them all (methods are always called) and finds them unchanged
+    Bindings,
+    /// As `bindings`, but the step is `bump()`, which changes every `countText()`: each cycle
+    /// also sends all of them (one frame of `--bindings` updates)
+    BindingsChanged,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ mod idle;
 mod roundtrip;
 mod session;
 mod sessions;
+mod stall;
 mod stats;
 mod target;
 mod ws;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
             Command::Sessions(args) => sessions::run(args).await,
             Command::Roundtrip(args) => roundtrip::run(args).await,
             Command::Idle(args) => idle::run(args).await,
+            Command::Stall(args) => stall::run(args).await,
             Command::Floor(args) => floor::run(args).await,
         }
     });

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 use crate::Error;
@@ -51,18 +51,27 @@ pub async fn send(socket: &mut Socket, text: &str) -> Result<(), Error> {
 /// [`REPLY_TIMEOUT`] without progress is a failure.
 pub async fn wait_for(socket: &mut Socket, needle: &str) -> Result<(), Error> {
     loop {
-        let message = tokio::time::timeout(REPLY_TIMEOUT, socket.next())
+        let text = next_text(socket)
             .await
-            .map_err(|_| format!("no frame holding {needle} within {REPLY_TIMEOUT:?}"))?
-            .ok_or("the server closed the WebSocket")??;
-        let Message::Text(text) = message else {
-            continue;
-        };
+            .map_err(|e| format!("waiting for a frame holding {needle}: {e}"))?;
         if text.contains(needle) {
             return Ok(());
         }
         if text.contains(r#""type":"error""#) {
             return Err(format!("the server answered with an error: {}", text.as_str()).into());
+        }
+    }
+}
+
+/// The next text frame; a close or [`REPLY_TIMEOUT`] without one is a failure.
+pub async fn next_text(socket: &mut Socket) -> Result<Utf8Bytes, Error> {
+    loop {
+        let message = tokio::time::timeout(REPLY_TIMEOUT, socket.next())
+            .await
+            .map_err(|_| format!("no frame within {REPLY_TIMEOUT:?}"))?
+            .ok_or("the server closed the WebSocket")??;
+        if let Message::Text(text) = message {
+            return Ok(text);
         }
     }
 }
