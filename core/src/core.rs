@@ -60,7 +60,8 @@ pub struct Core {
     pub(crate) config: Rc<Config>,
     pub(crate) site: Rc<Site>,
     pub(crate) chunks: ChunkCache,
-    pub(crate) viewdefs: Viewdefs,
+    /// Shared with the steps that flush, which may outlive the call that started them.
+    pub(crate) viewdefs: Rc<Viewdefs>,
     pub(crate) ids: Box<dyn IdSource>,
     pub(crate) sessions: SessionManager,
     pub(crate) outputs: VecDeque<Output>,
@@ -99,7 +100,7 @@ impl Core {
             })
             .collect();
         Self {
-            viewdefs,
+            viewdefs: Rc::new(viewdefs),
             config: Rc::new(config),
             chunks: ChunkCache::new(Rc::clone(&site)).expect("a bare Lua VM can always be created"),
             site,

@@ -25,7 +25,7 @@ impl Core {
             .any(|(path, _)| path.starts_with("viewdefs/"));
         if viewdefs_changed {
             let (viewdefs, problems) = Viewdefs::reload(&self.site, &self.viewdefs);
-            self.viewdefs = viewdefs;
+            self.viewdefs = std::rc::Rc::new(viewdefs);
             for problem in problems {
                 if changed.iter().any(|(path, _)| *path == problem.path) {
                     self.log(LogLevel::Warn, problem.message);

@@ -318,3 +318,31 @@ session:createAppVariable(app)
         }
     }
 }
+
+#[test]
+fn the_flush_of_a_step_is_sliced_too() {
+    // 40 tabs on the busy session and 1,000 values that change: detection is a slice or two,
+    // the flush looks at each changed variable for each tab, 40,000 looks.
+    let (mut h, [sid, _], [busy, other]) =
+        two_sessions_with_ids(config(Config::default().lua_slice));
+    let bindings: Vec<Value> = (100..1100)
+        .map(|id| bind(id, 1, "countText()", "r"))
+        .collect();
+    h.send(busy, &batch(&bindings));
+    let tabs: Vec<ConnId> = (0..40).map(|_| tab(&mut h, &sid)).collect();
+    h.frames(busy);
+    h.deliver(busy, &act(4));
+    h.deliver(other, &act(4));
+    assert_eq!(received(&mut h, other), [value_update(2, json!(1))]);
+    let rounds = h.finish_steps();
+    assert!(rounds >= 20, "the flush took {rounds} rounds of slices");
+    assert_eq!(
+        received(&mut h, busy).len(),
+        1001,
+        "count and the 1,000 texts"
+    );
+    assert!(
+        tabs.iter().all(|&tab| h.frames(tab).is_empty()),
+        "nothing they watch changed"
+    );
+}

@@ -20,6 +20,9 @@ pub(crate) struct TreeLimits {
     pub(crate) depth: usize,
 }
 
+/// What the flush costs per variable it looks at, in instructions: about a microsecond.
+const FLUSH_COST: u64 = 200;
+
 fn limit(description: String) -> Refusal {
     Refusal {
         fault: Fault::Limit,
@@ -226,11 +229,18 @@ impl LuaBackend {
     }
 
     /// The flush (§4.6): `diff` looks at the tracker and the variables changed since the last
-    /// flush, then they count as flushed.
-    pub(crate) fn flush_with(&self, diff: impl FnOnce(&Tracker, &[VarId])) {
+    /// flush, then they count as flushed. It calls `pace` once per variable it looks at: a
+    /// step may be suspended there (`slices.rs`), as a flush of thousands of changes takes
+    /// milliseconds. Nothing else touches the session meanwhile.
+    pub(crate) fn flush_with(&self, diff: impl FnOnce(&Tracker, &[VarId], &dyn Fn())) {
+        let budget = &self.budget;
+        let pace = || {
+            budget.spend_slice(FLUSH_COST);
+            budget.yield_point();
+        };
         self.host(|h| {
             let unflushed = h.tracker.unflushed();
-            diff(&h.tracker, &unflushed);
+            diff(&h.tracker, &unflushed, &pace);
             h.tracker.mark_flushed(&unflushed);
         });
     }

@@ -13,13 +13,15 @@ const LEVELS: [Priority; 3] = [Priority::High, Priority::Medium, Priority::Low];
 
 /// The messages `connection` is owed, in frame order: the viewdefs message, updates by
 /// priority then tree order, then `destroy`s and `error`s in the order they arose. Records
-/// everything as sent. Only `unflushed` variables ([`Tracker::unflushed`]) can owe anything.
+/// everything as sent. Only `unflushed` variables ([`Tracker::unflushed`]) can owe anything;
+/// `pace` is called for each (see `LuaBackend::flush_with`).
 pub(crate) fn outbound(
     conn: ConnId,
     connection: &mut Connection,
     tracker: &Tracker,
     viewdefs: &Viewdefs,
     unflushed: &[VarId],
+    pace: &dyn Fn(),
 ) -> Vec<Outbound> {
     let mut out = Vec::new();
     let watches_app = tracker
@@ -42,6 +44,7 @@ pub(crate) fn outbound(
     let mut diffs = Vec::new();
     let mut errors = Vec::new();
     for variable in unflushed.iter().filter_map(|id| tracker.get(*id)) {
+        pace();
         if !variable.watched_by.contains_key(&conn) {
             continue;
         }

@@ -43,7 +43,7 @@ pub(crate) struct StepContext<'a> {
     pub(crate) config: &'a Rc<Config>,
     pub(crate) site: &'a Site,
     pub(crate) chunks: &'a ChunkCache,
-    pub(crate) viewdefs: &'a Viewdefs,
+    pub(crate) viewdefs: &'a Rc<Viewdefs>,
     pub(crate) start: Instant,
     pub(crate) now: Instant,
     pub(crate) outputs: &'a mut std::collections::VecDeque<Output>,
@@ -319,10 +319,15 @@ impl SessionManager {
         let filed = Filed::of(&session);
         let stopper = session.backend.stopper();
         let suspendable = cx.config.lua_slice > 0 && self.running.len() < MAX_SUSPENDED;
+        let viewdefs = Rc::clone(cx.viewdefs);
         let progress = self.stacks.start(suspendable, move || {
             session.backend.start_step();
-            let flush = body(&mut session);
-            (session, flush)
+            let mut frames = Vec::new();
+            if body(&mut session) {
+                // In the step, so that a flush of thousands of changes is sliced as well.
+                session.flush(&viewdefs, &mut frames);
+            }
+            (session, frames)
         });
         match progress {
             Progress::Done(outcome) => self.finish(sid, outcome, filed, cx),
@@ -391,7 +396,7 @@ impl SessionManager {
         filed: Filed,
         cx: &mut StepContext<'_>,
     ) {
-        let Ok((mut session, flush)) = outcome else {
+        let Ok((session, frames)) = outcome else {
             self.idle.remove(&(filed.idle.0, filed.idle.1, sid));
             if let Some(at) = filed.wake {
                 self.wakeups.remove(&(at, sid));
@@ -405,9 +410,11 @@ impl SessionManager {
             );
             return;
         };
-        if flush {
-            session.flush(cx.viewdefs, cx.outputs);
-        }
+        cx.outputs.extend(
+            frames
+                .into_iter()
+                .map(|(conn, text)| Output::WsSend { conn, text }),
+        );
         if session.connections.is_empty() {
             self.idle
                 .insert((session.ever_connected, session.last_activity, sid));

@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use crate::ids::ConnId;
 use crate::lua::LuaBackend;
-use crate::output::Output;
 use crate::protocol::{Outbound, encode_frame, parse_frame, parse_message};
 use crate::viewdefs::Viewdefs;
 
@@ -104,14 +103,15 @@ impl Session {
     }
 
     /// Sends every connection what it is owed, one frame each (§3.3, §4.6).
-    fn flush(&mut self, viewdefs: &Viewdefs, outputs: &mut std::collections::VecDeque<Output>) {
+    fn flush(&mut self, viewdefs: &Viewdefs, frames: &mut Vec<(ConnId, String)>) {
         self.deliver_removals();
         let connections = &mut self.connections;
-        self.backend.flush_with(|tracker, unflushed| {
+        self.backend.flush_with(|tracker, unflushed, pace| {
             for (conn, connection) in connections.iter_mut() {
-                let messages = flush::outbound(*conn, connection, tracker, viewdefs, unflushed);
+                let messages =
+                    flush::outbound(*conn, connection, tracker, viewdefs, unflushed, pace);
                 if let Some(text) = encode_frame(&messages) {
-                    outputs.push_back(Output::WsSend { conn: *conn, text });
+                    frames.push((*conn, text));
                 }
             }
         });

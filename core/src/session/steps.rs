@@ -38,8 +38,8 @@ pub(crate) enum Job {
     Touched,
 }
 
-/// What a step hands back: the session, and whether its connections are owed a flush.
-pub(crate) type Finished = (Session, bool);
+/// What a step hands back: the session, and the frames of its flush, in order.
+pub(crate) type Finished = (Session, Vec<(ConnId, String)>);
 
 /// The Lua part of a job, run as a step; `None` for a job that runs no Lua.
 pub(crate) fn body(job: Job, config: &Rc<Config>) -> Result<StepBody, Job> {
