@@ -13,7 +13,7 @@ use crate::ids::{ConnId, IdSource, SessionId};
 use crate::lua::{ChunkCache, LuaBackend, StartFailure, StepClock};
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::session::Session;
-use crate::session::steps::{self, Filed, Finished, Job, Running};
+use crate::session::steps::{self, Filed, Finished, Job, Plain, Running};
 use crate::site::Site;
 use crate::slices::{MAX_SUSPENDED, Panicked, Progress, Stacks};
 use crate::stats::Counters;
@@ -274,32 +274,29 @@ impl SessionManager {
         if let (Job::Frames { .. }, Some(session)) = (&job, self.sessions.get_mut(sid)) {
             session.last_activity = cx.now;
         }
-        let job = match steps::body(job, cx.config) {
+        let plain = match steps::body(job, cx.config) {
             Ok(body) => return self.start_step(*sid, body, cx),
-            Err(job) => job,
+            Err(plain) => plain,
         };
         let Some(session) = self.sessions.get_mut(sid) else {
             return;
         };
-        match job {
-            Job::Touched => {
+        match plain {
+            Plain::Touched => {
                 self.update_activity(sid, cx.now);
             }
-            Job::Connected(conn) => {
+            Plain::Connected(conn) => {
                 self.idle
                     .remove(&(session.ever_connected, session.last_activity, *sid));
                 session.last_activity = cx.now;
                 session.open(conn);
             }
-            Job::Closed(conn) => {
+            Plain::Closed(conn) => {
                 session.close(conn);
                 session.last_activity = cx.now;
                 if session.connections.is_empty() {
                     self.idle.insert((true, cx.now, *sid));
                 }
-            }
-            Job::Frames { .. } | Job::Timers | Job::Reload { .. } => {
-                unreachable!("steps::body takes every job that runs Lua")
             }
         }
         self.after_step(sid, cx);

@@ -41,8 +41,15 @@ pub(crate) enum Job {
 /// What a step hands back: the session, and the frames of its flush, in order.
 pub(crate) type Finished = (Session, Vec<(ConnId, String)>);
 
-/// The Lua part of a job, run as a step; `None` for a job that runs no Lua.
-pub(crate) fn body(job: Job, config: &Rc<Config>) -> Result<StepBody, Job> {
+/// A job that runs no Lua: done in place, never suspended.
+pub(crate) enum Plain {
+    Connected(ConnId),
+    Closed(ConnId),
+    Touched,
+}
+
+/// A job that runs Lua, as the body of a step; or the job that runs none.
+pub(crate) fn body(job: Job, config: &Rc<Config>) -> Result<StepBody, Plain> {
     let body: StepBody = match job {
         Job::Frames { conn, texts } => {
             let config = Rc::clone(config);
@@ -70,7 +77,9 @@ pub(crate) fn body(job: Job, config: &Rc<Config>) -> Result<StepBody, Job> {
             }
             ran || viewdefs_changed
         }),
-        job => return Err(job),
+        Job::Connected(conn) => return Err(Plain::Connected(conn)),
+        Job::Closed(conn) => return Err(Plain::Closed(conn)),
+        Job::Touched => return Err(Plain::Touched),
     };
     Ok(body)
 }
