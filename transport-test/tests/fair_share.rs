@@ -346,3 +346,33 @@ fn the_flush_of_a_step_is_sliced_too() {
         "nothing they watch changed"
     );
 }
+
+#[test]
+fn past_64_suspended_steps_a_new_step_runs_to_completion() {
+    let mut h = Harness::new(site(MAIN, &[]), config(Config::default().lua_slice), 1);
+    let tabs: Vec<ConnId> = (0..65)
+        .map(|_| {
+            let sid = h.create_session();
+            let tab = tab(&mut h, &sid);
+            h.send(
+                tab,
+                &batch(&[bind(3, 1, "done", "r"), bind(5, 1, "long()", "action")]),
+            );
+            h.frames(tab);
+            tab
+        })
+        .collect();
+    for &tab in &tabs[..64] {
+        h.deliver(tab, &act(5));
+    }
+    assert_eq!(h.core().suspended_steps(), 64);
+    h.deliver(tabs[64], &act(5));
+    assert_eq!(h.core().suspended_steps(), 64, "the 65th is not suspended");
+    assert_eq!(
+        received(&mut h, tabs[64]),
+        [value_update(3, json!("long 2000001000000"))],
+        "it ran to its end at once"
+    );
+    h.finish_steps();
+    assert_eq!(received(&mut h, tabs[0]).len(), 1);
+}
