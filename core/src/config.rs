@@ -22,6 +22,10 @@ pub struct Config {
     /// is suspended so that other sessions of the core are served before it resumes. 0: steps run
     /// to completion.
     pub lua_slice: u64,
+    /// What may wait behind a session's suspended step (docs/protocol.md §4.6), in bytes: the
+    /// text of the frames that arrived meanwhile plus a fixed charge per waiting job. A frame
+    /// past it closes its connection with `1008`; an upgrade past it is refused with `503`.
+    pub max_waiting_bytes: usize,
     /// Wall-clock time at the `now` handed to `Core::new`; `os.time` and `os.date` count from
     /// it, so that core never reads the system clock.
     pub epoch: SystemTime,
@@ -69,6 +73,7 @@ impl Default for Config {
             lua_memory: 64 * 1024 * 1024,
             lua_budget: 100_000_000,
             lua_slice: 200_000,
+            max_waiting_bytes: 4 * 1024 * 1024,
             epoch: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
             shard: 0,
             shards: 1,

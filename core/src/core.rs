@@ -1,6 +1,6 @@
 //! `Core`: the dispatch of inputs, the output queue and the deadline table.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::rc::Rc;
 use std::time::Instant;
@@ -18,6 +18,9 @@ use crate::viewdefs::Viewdefs;
 
 /// The WebSocket close code for a server's internal error.
 const INTERNAL_ERROR: u16 = 1011;
+
+/// The WebSocket close code for a peer that broke a rule (here: sent more than may wait).
+const POLICY_VIOLATION: u16 = 1008;
 
 /// The answer to an HTTP request.
 #[derive(Debug)]
@@ -67,6 +70,9 @@ pub struct Core {
     pub(crate) outputs: VecDeque<Output>,
     /// Open connections and the session each belongs to.
     pub(crate) connections: BTreeMap<ConnId, SessionId>,
+    /// Connections core closed with [`Output::WsClose`] whose end the transport has yet to
+    /// report: their sessions already know, and frames still in flight from them are dropped.
+    pub(crate) closing: BTreeSet<ConnId>,
     pub(crate) last_conn: u64,
     /// The `now` given to `Core::new`; `Config::epoch` is the wall time at this instant.
     pub(crate) start: Instant,
@@ -108,6 +114,7 @@ impl Core {
             sessions: SessionManager::default(),
             outputs,
             connections: BTreeMap::new(),
+            closing: BTreeSet::new(),
             last_conn: 0,
             start: now,
             now,
@@ -145,10 +152,25 @@ impl Core {
         texts: &[&str],
     ) -> Result<(), Misuse> {
         self.advance(now)?;
+        if self.closing.contains(&conn) {
+            return Ok(());
+        }
         let sid = self.connection_session(conn)?;
         Counters::add(&self.counters.frames_received, texts.len() as u64);
         let (mut cx, sessions, _) = self.step_context();
-        sessions.handle_frames(&sid, conn, texts, &mut cx);
+        if sessions.handle_frames(&sid, conn, texts, &mut cx).is_err() {
+            let limit = self.config.max_waiting_bytes;
+            self.log_session(
+                LogLevel::Warn,
+                sid,
+                format!(
+                    "{conn}: closing it (1008): its frames waiting behind a running step would pass {limit} bytes (--max-waiting-bytes)"
+                ),
+            );
+            self.close_connection(conn, POLICY_VIOLATION);
+            let (mut cx, sessions, _) = self.step_context();
+            sessions.disconnect(&sid, conn, &mut cx);
+        }
         Ok(())
     }
 
@@ -156,6 +178,9 @@ impl Core {
     /// asked for, a failed handshake). Its client variables and watches go (§6.2).
     pub fn handle_ws_closed(&mut self, now: Instant, conn: ConnId) -> Result<(), Misuse> {
         self.advance(now)?;
+        if self.closing.remove(&conn) {
+            return Ok(());
+        }
         let sid = self.connection_session(conn)?;
         self.connections.remove(&conn);
         let (mut cx, sessions, _) = self.step_context();
@@ -298,13 +323,25 @@ impl Core {
                 .map(|(conn, _)| *conn)
                 .collect();
             for conn in conns {
-                self.connections.remove(&conn);
-                self.outputs.push_back(Output::WsClose {
-                    conn,
-                    code: INTERNAL_ERROR,
-                });
+                self.close_connection(conn, INTERNAL_ERROR);
             }
         }
+    }
+
+    /// Closes a connection from core's side: it is forgotten here, and its end, when the
+    /// transport reports it, changes nothing more.
+    fn close_connection(&mut self, conn: ConnId, code: u16) {
+        self.connections.remove(&conn);
+        self.closing.insert(conn);
+        self.outputs.push_back(Output::WsClose { conn, code });
+    }
+
+    fn log_session(&mut self, level: LogLevel, session: SessionId, message: String) {
+        self.outputs.push_back(Output::Log(LogRecord {
+            level,
+            session: Some(session),
+            message,
+        }));
     }
 
     fn connection_session(&self, conn: ConnId) -> Result<SessionId, Misuse> {
@@ -373,6 +410,22 @@ mod tests {
         assert_eq!(core.session_count(), 0);
         assert_eq!(core.connection_count(), 0);
         assert_eq!(core.poll_timeout(), None, "nothing of it is left to wake");
+        assert_eq!(
+            core.handle_ws_text(core.now, conn, "{}"),
+            Ok(()),
+            "a frame in flight before the transport saw the close is dropped"
+        );
+        assert_eq!(core.poll_output(), None);
+        assert_eq!(
+            core.handle_ws_closed(core.now, conn),
+            Ok(()),
+            "the transport reports the close core asked for"
+        );
+        assert_eq!(
+            core.handle_ws_closed(core.now, conn),
+            Err(Misuse::UnknownConnection(conn)),
+            "but only once"
+        );
         assert!(
             core.handle_ws_text(core.now, conn, "{}").is_err(),
             "the tab is closed"

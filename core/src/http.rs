@@ -120,6 +120,13 @@ impl Core {
                 pages::forbidden("The page's origin may not open this session's WebSocket."),
             ));
         }
+        if !self.sessions.can_connect(sid, &self.config) {
+            let mut response = html(StatusCode::SERVICE_UNAVAILABLE, pages::busy());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return HttpReply::Respond(response);
+        }
         self.last_conn += 1;
         let conn = ConnId(self.last_conn);
         self.connections.insert(conn, *sid);

@@ -15,7 +15,9 @@
 //!    [`Core::handle_ws_closed`] for an upgraded connection, [`Core::handle_timeout`] when the
 //!    timer fires, and with `--hotload` [`Core::handle_site_changes`] when site files changed
 //!    (the transport watches the site and reads the files; core never does);
-//! 2. drain [`Core::poll_output`] until it returns `None`;
+//! 2. drain [`Core::poll_output`] until it returns `None`; an [`Output::WsClose`] is reported
+//!    back through [`Core::handle_ws_closed`] once the socket is closed, like any other end
+//!    (core has let the connection go already and drops frames still arriving on it);
 //! 3. arm a single timer for [`Core::poll_timeout`]; when it fires, call
 //!    [`Core::handle_timeout`] with the current time and start again at 2.
 //!

@@ -9,7 +9,9 @@ pub enum Output {
     Log(LogRecord),
     /// Send this text frame on the connection.
     WsSend { conn: ConnId, text: String },
-    /// Close the connection with this close code (after sending any earlier `WsSend`).
+    /// Close the connection with this close code (after sending any earlier `WsSend`). Core
+    /// has let it go already: frames still arriving on it are dropped, and its end is reported
+    /// through [`Core::handle_ws_closed`](crate::Core::handle_ws_closed) like any other.
     WsClose { conn: ConnId, code: u16 },
 }
 

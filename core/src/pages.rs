@@ -72,6 +72,14 @@ pub(crate) fn full() -> String {
     )
 }
 
+/// An upgrade to a session busy with a long step that has as much waiting as it may hold.
+pub(crate) fn busy() -> String {
+    error_page(
+        "This session is busy",
+        "<p>This session is finishing a long piece of work and has too much waiting behind it to take another connection. Please try again in a moment.</p>",
+    )
+}
+
 /// `GET /` while the server drains: it is leaving, so new sessions are made elsewhere.
 pub(crate) fn draining() -> String {
     error_page(

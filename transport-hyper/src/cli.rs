@@ -97,6 +97,12 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 200_000)]
     pub lua_slice: u64,
 
+    /// Bytes of frames that may wait behind a session's suspended step (plus a small charge per
+    /// waiting message): a tab that sends more while its session is busy is closed with 1008,
+    /// and a new connection to it gets 503 until the step ends
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_waiting_bytes: usize,
+
     /// Apply edits of the site's lua/, viewdefs/ and html/ files to live sessions: changed Lua
     /// files re-run in the sessions that loaded them, viewdefs are re-sent (needs --dir)
     #[arg(long, requires = "dir")]
@@ -178,6 +184,7 @@ impl Cli {
             lua_memory: self.lua_memory,
             lua_budget: self.lua_budget,
             lua_slice: self.lua_slice,
+            max_waiting_bytes: self.max_waiting_bytes,
             allow_origins: self.allow_origins.clone(),
             max_variables: self.max_variables,
             max_memory: Some(self.max_memory.unwrap_or_else(default_max_memory)),
@@ -317,6 +324,7 @@ mod tests {
         assert_eq!(config.lua_memory, 67_108_864);
         assert_eq!(config.lua_budget, defaults.lua_budget);
         assert_eq!(config.lua_slice, defaults.lua_slice);
+        assert_eq!(config.max_waiting_bytes, defaults.max_waiting_bytes);
         assert_eq!(cli.max_frame_bytes, 1_048_576);
         assert_eq!(cli.max_outbound_bytes, 8 * 1024 * 1024);
         assert!(config.allow_origins.is_empty());

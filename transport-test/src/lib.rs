@@ -351,6 +351,10 @@ impl Harness {
                 Output::WsClose { conn, code } => {
                     self.record(format!("{} {conn} close {code}", self.stamp()));
                     self.closed.insert(conn, code);
+                    // As a transport does once the socket is closed.
+                    if let Err(misuse) = self.core.handle_ws_closed(self.now, conn) {
+                        panic!("harness misused core: {misuse}");
+                    }
                 }
             }
         }

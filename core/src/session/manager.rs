@@ -13,7 +13,7 @@ use crate::ids::{ConnId, IdSource, SessionId};
 use crate::lua::{ChunkCache, LuaBackend, StartFailure, StepClock};
 use crate::output::{LogLevel, LogRecord, Output};
 use crate::session::Session;
-use crate::session::steps::{self, Filed, Finished, Job, Plain, Running};
+use crate::session::steps::{self, Filed, Finished, Full, Job, Plain, Running, Waiting};
 use crate::site::Site;
 use crate::slices::{MAX_SUSPENDED, Panicked, Progress, Stacks};
 use crate::stats::Counters;
@@ -201,7 +201,8 @@ impl SessionManager {
 
     /// Refreshes a session's last activity (a page load).
     pub(crate) fn touch(&mut self, sid: &SessionId, cx: &mut StepContext<'_>) {
-        self.submit(sid, Job::Touched, cx);
+        // A page load is never refused: one waiting is as good as many.
+        let _ = self.submit(sid, Job::Touched, cx);
     }
 
     fn update_activity(&mut self, sid: &SessionId, now: Instant) {
@@ -216,27 +217,40 @@ impl SessionManager {
         }
     }
 
-    /// A WebSocket connection joined the session (a connect step).
+    /// Whether a new connection can join the session now: not while its step is suspended
+    /// and the queue behind it is full.
+    pub(crate) fn can_connect(&self, sid: &SessionId, config: &Config) -> bool {
+        self.running
+            .get(sid)
+            .is_none_or(|running| running.waiting.has_room(config.max_waiting_bytes))
+    }
+
+    /// A WebSocket connection joined the session (a connect step); [`Self::can_connect`]
+    /// said it could.
     pub(crate) fn connect(&mut self, sid: &SessionId, conn: ConnId, cx: &mut StepContext<'_>) {
-        self.submit(sid, Job::Connected(conn), cx);
+        // Room was checked just before: nothing is refused here.
+        let _ = self.submit(sid, Job::Connected(conn), cx);
     }
 
     /// A connection closed (§6.2). No cycle runs.
     pub(crate) fn disconnect(&mut self, sid: &SessionId, conn: ConnId, cx: &mut StepContext<'_>) {
-        self.submit(sid, Job::Closed(conn), cx);
+        // A close is always queued.
+        let _ = self.submit(sid, Job::Closed(conn), cx);
     }
 
     /// Inbound text frames of one connection (§3.2, §4): their messages in order, then one
-    /// update cycle and a flush at the end of the step, user event or not (§4.5).
+    /// update cycle and a flush at the end of the step, user event or not (§4.5). `Err` when
+    /// they would take the queue behind the session's suspended step past
+    /// [`Config::max_waiting_bytes`]: they are dropped.
     pub(crate) fn handle_frames(
         &mut self,
         sid: &SessionId,
         conn: ConnId,
         texts: &[&str],
         cx: &mut StepContext<'_>,
-    ) {
+    ) -> Result<(), Full> {
         let texts = texts.iter().map(|text| (*text).to_owned()).collect();
-        self.submit(sid, Job::Frames { conn, texts }, cx);
+        self.submit(sid, Job::Frames { conn, texts }, cx)
     }
 
     /// Site files changed (`--hotload`): every session re-runs the `modules` (name, new
@@ -261,25 +275,29 @@ impl SessionManager {
                 modules: Rc::clone(&modules),
                 viewdefs_changed,
             };
-            self.submit(&sid, job, cx);
+            // Always queued: a reload must reach every session.
+            let _ = self.submit(&sid, job, cx);
         }
     }
 
-    /// Has the session do `job` now, or after its suspended step and what waits behind it.
-    fn submit(&mut self, sid: &SessionId, job: Job, cx: &mut StepContext<'_>) {
+    /// Has the session do `job` now, or after its suspended step and what waits behind it;
+    /// `Err` if there is no room left behind it.
+    fn submit(&mut self, sid: &SessionId, job: Job, cx: &mut StepContext<'_>) -> Result<(), Full> {
         if let Some(running) = self.running.get_mut(sid) {
-            running.waiting.push_back(job);
-            return;
+            return running.waiting.push(job, cx.config.max_waiting_bytes);
         }
         if let (Job::Frames { .. }, Some(session)) = (&job, self.sessions.get_mut(sid)) {
             session.last_activity = cx.now;
         }
         let plain = match steps::body(job, cx.config) {
-            Ok(body) => return self.start_step(*sid, body, cx),
+            Ok(body) => {
+                self.start_step(*sid, body, cx);
+                return Ok(());
+            }
             Err(plain) => plain,
         };
         let Some(session) = self.sessions.get_mut(sid) else {
-            return;
+            return Ok(());
         };
         match plain {
             Plain::Touched => {
@@ -300,6 +318,7 @@ impl SessionManager {
             }
         }
         self.after_step(sid, cx);
+        Ok(())
     }
 
     /// Runs `body` on the session as a step, up to its first slice's end.
@@ -339,7 +358,7 @@ impl SessionManager {
                     step,
                     stopper,
                     filed,
-                    waiting: VecDeque::new(),
+                    waiting: Waiting::default(),
                 };
                 self.running.insert(sid, running);
                 self.runnable.push_back(sid);
@@ -376,8 +395,9 @@ impl SessionManager {
                 }
                 Progress::Done(outcome) => {
                     self.finish(sid, outcome, filed, cx);
-                    for job in waiting {
-                        self.submit(&sid, job, cx);
+                    for job in waiting.into_jobs() {
+                        // Each fits: they fitted behind the last step, in this order.
+                        let _ = self.submit(&sid, job, cx);
                     }
                 }
             }
@@ -454,7 +474,8 @@ impl SessionManager {
                 continue;
             };
             if session.backend.next_timer().is_some_and(|at| at <= cx.now) {
-                self.submit(&sid, Job::Timers, cx);
+                // Not suspended (a suspended session has no wakeup): it runs at once.
+                let _ = self.submit(&sid, Job::Timers, cx);
             } else {
                 self.after_step(&sid, cx);
             }

@@ -87,6 +87,10 @@ pub(crate) fn body(job: Job, config: &Rc<Config>) -> Result<StepBody, Plain> {
 /// Runs on the session; returns whether its connections are owed a flush.
 pub(crate) type StepBody = Box<dyn FnOnce(&mut Session) -> bool>;
 
+/// What each waiting job is charged besides the text of its frames: a peer that sends many
+/// tiny frames, or reconnects over and over, fills the queue too.
+const JOB_CHARGE: usize = 64;
+
 /// A session whose step is suspended.
 pub(crate) struct Running {
     pub(crate) step: Suspended<Finished>,
@@ -95,7 +99,50 @@ pub(crate) struct Running {
     /// Where the session was filed when its step began, to be undone if the step is lost.
     pub(crate) filed: Filed,
     /// What arrived for the session meanwhile, in order.
-    pub(crate) waiting: VecDeque<Job>,
+    pub(crate) waiting: Waiting,
+}
+
+/// The jobs waiting behind a suspended step, and what they are charged against
+/// [`Config::max_waiting_bytes`].
+#[derive(Default)]
+pub(crate) struct Waiting {
+    jobs: VecDeque<Job>,
+    bytes: usize,
+    /// A page load waits already: another adds nothing.
+    touched: bool,
+}
+
+/// A job the queue had no room for.
+pub(crate) struct Full;
+
+impl Waiting {
+    /// Queues `job` unless it would take the queue past `limit`. What must not be lost (a
+    /// connection's end, a hot reload) is always queued; a page load already waiting is
+    /// enough for another.
+    pub(crate) fn push(&mut self, job: Job, limit: usize) -> Result<(), Full> {
+        let cost = match &job {
+            Job::Frames { texts, .. } => texts.iter().map(|t| t.len() + JOB_CHARGE).sum(),
+            Job::Connected(_) => JOB_CHARGE,
+            Job::Touched if self.touched => return Ok(()),
+            Job::Touched | Job::Closed(_) | Job::Timers | Job::Reload { .. } => 0,
+        };
+        if cost > 0 && self.bytes + cost > limit {
+            return Err(Full);
+        }
+        self.bytes += cost;
+        self.touched |= matches!(job, Job::Touched);
+        self.jobs.push_back(job);
+        Ok(())
+    }
+
+    /// Whether a new connection would still fit.
+    pub(crate) fn has_room(&self, limit: usize) -> bool {
+        self.bytes + JOB_CHARGE <= limit
+    }
+
+    pub(crate) fn into_jobs(self) -> VecDeque<Job> {
+        self.jobs
+    }
 }
 
 /// A session's entries in the manager's tables, as they were when its step began.
@@ -113,5 +160,42 @@ impl Filed {
             wake: session.wake,
             measured: session.measured,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Job {
+        Job::Frames {
+            conn: ConnId(1),
+            texts: vec![text.to_owned()],
+        }
+    }
+
+    #[test]
+    fn frames_fit_up_to_the_limit_and_not_a_byte_more() {
+        let mut waiting = Waiting::default();
+        let limit = 2 * (10 + JOB_CHARGE);
+        assert!(waiting.push(frame("0123456789"), limit).is_ok());
+        assert!(waiting.push(frame("0123456789"), limit).is_ok());
+        assert!(waiting.push(frame(""), limit).is_err());
+        assert!(!waiting.has_room(limit), "nor a connection");
+        assert_eq!(waiting.into_jobs().len(), 2);
+    }
+
+    #[test]
+    fn page_loads_coalesce_and_closes_are_never_refused() {
+        let mut waiting = Waiting::default();
+        let limit = JOB_CHARGE;
+        assert!(waiting.push(Job::Connected(ConnId(1)), limit).is_ok());
+        for _ in 0..1_000 {
+            assert!(waiting.push(Job::Touched, limit).is_ok());
+        }
+        assert!(waiting.push(Job::Closed(ConnId(1)), limit).is_ok());
+        let jobs = waiting.into_jobs();
+        assert_eq!(jobs.len(), 3, "one page load stands for all");
+        assert!(matches!(jobs.back(), Some(Job::Closed(_))));
     }
 }
