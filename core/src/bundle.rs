@@ -12,6 +12,40 @@
 /// Where core serves the bundle.
 pub(crate) const BUNDLE: &str = "/lunette/bundle.js";
 
+/// Why the client cannot be bundled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BundleError {
+    /// A module imports a path that is not served.
+    NotServed(String),
+    /// A module uses what the bundle does not understand.
+    Unsupported { path: String, what: String },
+    /// Two modules declare the same top-level name.
+    DeclaredTwice {
+        first: String,
+        second: String,
+        name: String,
+    },
+}
+
+impl std::fmt::Display for BundleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BundleError::NotServed(path) => write!(f, "{path} is not served"),
+            BundleError::Unsupported { path, what } => {
+                write!(f, "{path}: {what} cannot be bundled")
+            }
+            BundleError::DeclaredTwice {
+                first,
+                second,
+                name,
+            } => write!(
+                f,
+                "{first} and {second} both declare `{name}` at top level: rename one"
+            ),
+        }
+    }
+}
+
 /// One module's statements as the bundle needs them.
 struct Module<'a> {
     /// The modules it imports, by URL path, in source order.
@@ -27,15 +61,15 @@ struct Module<'a> {
 pub(crate) fn bundle<'a>(
     entry: &str,
     text: impl Fn(&str) -> Option<&'a str>,
-) -> Result<String, String> {
+) -> Result<String, BundleError> {
     // Depth first, imports in source order, a module after its imports: the evaluation order
     // of ES modules. A module already on the way (a cycle) is not visited again, as in a
     // browser.
     let mut order: Vec<(String, Module<'a>)> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     let mut stack: Vec<(String, Module<'a>, usize)> = Vec::new();
-    let read = |path: &str| -> Result<Module<'a>, String> {
-        let source = text(path).ok_or_else(|| format!("{path} is not served"))?;
+    let read = |path: &str| -> Result<Module<'a>, BundleError> {
+        let source = text(path).ok_or_else(|| BundleError::NotServed(path.to_owned()))?;
         parse(path, source)
     };
     seen.push(entry.to_owned());
@@ -55,9 +89,11 @@ pub(crate) fn bundle<'a>(
     for (i, (path, module)) in order.iter().enumerate() {
         for name in &module.names {
             if let Some((other, _)) = order[..i].iter().find(|(_, m)| m.names.contains(name)) {
-                return Err(format!(
-                    "{other} and {path} both declare `{name}` at top level: rename one"
-                ));
+                return Err(BundleError::DeclaredTwice {
+                    first: other.clone(),
+                    second: path.clone(),
+                    name: (*name).to_owned(),
+                });
             }
         }
     }
@@ -73,8 +109,13 @@ pub(crate) fn bundle<'a>(
     Ok(out)
 }
 
-fn parse<'a>(path: &str, source: &'a str) -> Result<Module<'a>, String> {
-    let unsupported = |what: &str| Err(format!("{path}: {what} cannot be bundled"));
+fn parse<'a>(path: &str, source: &'a str) -> Result<Module<'a>, BundleError> {
+    let unsupported = |what: &str| {
+        Err(BundleError::Unsupported {
+            path: path.to_owned(),
+            what: what.to_owned(),
+        })
+    };
     if source.contains("import(") || source.contains("import.meta") {
         return unsupported("`import()` or `import.meta`");
     }
@@ -120,8 +161,11 @@ fn parse<'a>(path: &str, source: &'a str) -> Result<Module<'a>, String> {
 
 /// The URL path an import statement names, if it is `import "./m.js";` or
 /// `import { a, b } from "./m.js";` with plain names.
-fn import_target(path: &str, statement: &str) -> Result<String, String> {
-    let unsupported = || format!("{path}: `{statement}` cannot be bundled");
+fn import_target(path: &str, statement: &str) -> Result<String, BundleError> {
+    let unsupported = || BundleError::Unsupported {
+        path: path.to_owned(),
+        what: format!("`{statement}`"),
+    };
     let rest = statement["import".len()..].trim();
     let specifier = match rest.strip_prefix('{') {
         Some(list) => {
@@ -249,7 +293,9 @@ mod tests {
             ];
             match (bundle("/x/main.js", files(&sources)), problem) {
                 (Ok(_), None) => {}
-                (Err(error), Some(problem)) => assert!(error.contains(problem), "{m}: {error}"),
+                (Err(error), Some(problem)) => {
+                    assert!(error.to_string().contains(problem), "{m}: {error}")
+                }
                 (result, _) => panic!("{m}: {result:?}"),
             }
         }

@@ -79,7 +79,7 @@ pub(crate) fn declare(properties: Vec<(String, String)>) -> Result<Declared, Ref
         };
     let path = match find("path") {
         Some("") => return Err(refusal(Fault::Malformed, "the path is empty")),
-        Some(text) => Some(path::parse(text).map_err(|e| refusal(Fault::Path, e))?),
+        Some(text) => Some(path::parse(text).map_err(|e| refusal(Fault::Path, e.to_string()))?),
         None => None,
     };
     let properties = stripped.into_list();

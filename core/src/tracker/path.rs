@@ -28,10 +28,68 @@ pub(crate) struct Path {
 /// The largest index a path may hold: Lua sees it as the integer `index + 1`.
 const MAX_INDEX: usize = (i64::MAX - 1) as usize;
 
-/// Parses a path. The error is a description for the caller's `path-failure`.
-pub(crate) fn parse(text: &str) -> Result<Path, String> {
+/// Why a path does not parse; shown to the peer as the `path-failure`'s description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PathError {
+    Empty,
+    /// `name(_)` followed by more elements.
+    SetterNotLast {
+        segment: String,
+        path: String,
+    },
+    /// One element is wrong.
+    Element {
+        reason: ElementError,
+        path: String,
+    },
+}
+
+/// Why one element of a path does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ElementError {
+    Empty,
+    QuestionMark(String),
+    Unbalanced(String),
+    /// Parentheses other than a trailing `()` or `(_)`.
+    MisplacedParentheses(String),
+    NoMethodName(String),
+    IndexTooLarge(String),
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathError::Empty => f.write_str("empty path"),
+            PathError::SetterNotLast { segment, path } => {
+                write!(f, "`{segment}` is not the last element of `{path}`")
+            }
+            PathError::Element { reason, path } => write!(f, "{reason} in `{path}`"),
+        }
+    }
+}
+
+impl fmt::Display for ElementError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ElementError::Empty => f.write_str("empty element"),
+            ElementError::QuestionMark(segment) => write!(f, "`?` in element `{segment}`"),
+            ElementError::Unbalanced(segment) => {
+                write!(f, "unbalanced parentheses in `{segment}`")
+            }
+            ElementError::MisplacedParentheses(segment) => write!(
+                f,
+                "`{segment}`: only `()` or `(_)` may follow a name, at its end"
+            ),
+            ElementError::NoMethodName(segment) => write!(f, "`{segment}` has no method name"),
+            ElementError::IndexTooLarge(segment) => write!(f, "index `{segment}` is too large"),
+        }
+    }
+}
+
+/// Parses a path.
+pub(crate) fn parse(text: &str) -> Result<Path, PathError> {
     if text.is_empty() {
-        return Err("empty path".to_owned());
+        return Err(PathError::Empty);
     }
     // Only pairs of dots at the very start are `up`; after the first element, `..` is an
     // empty element. `...x` is one `up` followed by an element that starts with a dot.
@@ -51,32 +109,39 @@ pub(crate) fn parse(text: &str) -> Result<Path, String> {
     let last = segments.len() - 1;
     let mut elements = Vec::with_capacity(segments.len());
     for (position, segment) in segments.into_iter().enumerate() {
-        let element = parse_element(segment).map_err(|reason| format!("{reason} in `{text}`"))?;
+        let element = parse_element(segment).map_err(|reason| PathError::Element {
+            reason,
+            path: text.to_owned(),
+        })?;
         if matches!(element, Element::Setter(_)) && position != last {
-            return Err(format!("`{segment}` is not the last element of `{text}`"));
+            return Err(PathError::SetterNotLast {
+                segment: segment.to_owned(),
+                path: text.to_owned(),
+            });
         }
         elements.push(element);
     }
     Ok(Path { up, elements })
 }
 
-fn parse_element(segment: &str) -> Result<Element, String> {
+fn parse_element(segment: &str) -> Result<Element, ElementError> {
+    let owned = || segment.to_owned();
     if segment.is_empty() {
-        return Err("empty element".to_owned());
+        return Err(ElementError::Empty);
     }
     if segment.contains('?') {
-        return Err(format!("`?` in element `{segment}`"));
+        return Err(ElementError::QuestionMark(owned()));
     }
     if !segment.contains(['(', ')']) {
         return Ok(match parse_index(segment)? {
             Some(index) => Element::Index(index),
-            None => Element::Field(segment.to_owned()),
+            None => Element::Field(owned()),
         });
     }
     let opens = segment.matches('(').count();
     let closes = segment.matches(')').count();
     if opens != closes {
-        return Err(format!("unbalanced parentheses in `{segment}`"));
+        return Err(ElementError::Unbalanced(owned()));
     }
     let (name, element): (&str, fn(String) -> Element) =
         if let Some(name) = segment.strip_suffix("(_)") {
@@ -84,31 +149,27 @@ fn parse_element(segment: &str) -> Result<Element, String> {
         } else if let Some(name) = segment.strip_suffix("()") {
             (name, Element::Call)
         } else {
-            return Err(format!(
-                "`{segment}`: only `()` or `(_)` may follow a name, at its end"
-            ));
+            return Err(ElementError::MisplacedParentheses(owned()));
         };
     if name.is_empty() {
-        return Err(format!("`{segment}` has no method name"));
+        return Err(ElementError::NoMethodName(owned()));
     }
     if name.contains(['(', ')']) {
-        return Err(format!(
-            "`{segment}`: only `()` or `(_)` may follow a name, at its end"
-        ));
+        return Err(ElementError::MisplacedParentheses(owned()));
     }
     Ok(element(name.to_owned()))
 }
 
 /// `Some` for digits without a leading zero (`0` itself included); `None` for any other
 /// text, which is a field name (`01`, `-1`, `1e3`).
-fn parse_index(segment: &str) -> Result<Option<usize>, String> {
+fn parse_index(segment: &str) -> Result<Option<usize>, ElementError> {
     let digits = segment.bytes().all(|byte| byte.is_ascii_digit());
     if !digits || (segment.len() > 1 && segment.starts_with('0')) {
         return Ok(None);
     }
     match segment.parse::<usize>() {
         Ok(index) if index <= MAX_INDEX => Ok(Some(index)),
-        _ => Err(format!("index `{segment}` is too large")),
+        _ => Err(ElementError::IndexTooLarge(segment.to_owned())),
     }
 }
 

@@ -16,7 +16,10 @@ pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> 
             let mut out = String::new();
             Ok(match encode(&mut out, &value, &mut Vec::new()) {
                 Ok(()) => (Value::String(lua.create_string(&out)?), Value::Nil),
-                Err(why) => (Value::Nil, Value::String(lua.create_string(&why)?)),
+                Err(why) => (
+                    Value::Nil,
+                    Value::String(lua.create_string(why.to_string())?),
+                ),
             })
         })?,
     )?;
@@ -36,44 +39,76 @@ pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> 
     Ok(())
 }
 
+/// Why a value has no JSON form: `json_encode`'s second result.
+#[derive(Debug)]
+enum EncodeError {
+    NotFinite(f64),
+    Cycle,
+    TooDeep,
+    /// A function, userdata or thread.
+    NoJsonForm(&'static str),
+    KeyType(&'static str),
+    TooManyHoles {
+        count: i64,
+        largest: i64,
+    },
+    /// Walking the table raised an error.
+    Lua(mlua::Error),
+}
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodeError::NotFinite(n) => write!(f, "{n} has no JSON form"),
+            EncodeError::Cycle => f.write_str("a table contains itself"),
+            EncodeError::TooDeep => write!(f, "tables nested deeper than {MAX_DEPTH} levels"),
+            EncodeError::NoJsonForm(kind) => write!(f, "a {kind} has no JSON form"),
+            EncodeError::KeyType(kind) => write!(f, "a {kind} key has no JSON form"),
+            EncodeError::TooManyHoles { count, largest } => write!(
+                f,
+                "an array of {count} elements up to index {largest} has too many holes"
+            ),
+            EncodeError::Lua(error) => write!(f, "{error}"),
+        }
+    }
+}
+
 /// Arrays for array tables (holes as `null`), objects with sorted keys for other tables
 /// (`_` keys skipped, integer keys in decimal); functions, NaN, infinities, cycles and other
 /// key types are errors.
-fn encode(out: &mut String, value: &Value, open: &mut Vec<usize>) -> Result<(), String> {
+fn encode(out: &mut String, value: &Value, open: &mut Vec<usize>) -> Result<(), EncodeError> {
     match value {
         Value::Nil => out.push_str("null"),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Integer(i) => {
             let _ = write!(out, "{i}");
         }
-        Value::Number(n) => {
-            out.push_str(&format_float(*n).ok_or_else(|| format!("{n} has no JSON form"))?)
-        }
+        Value::Number(n) => out.push_str(&format_float(*n).ok_or(EncodeError::NotFinite(*n))?),
         Value::String(s) => write_string(out, &s.to_string_lossy()),
         Value::Table(table) => {
             let pointer = table.to_pointer() as usize;
             if open.contains(&pointer) {
-                return Err("a table contains itself".into());
+                return Err(EncodeError::Cycle);
             }
             if open.len() >= MAX_DEPTH {
-                return Err(format!("tables nested deeper than {MAX_DEPTH} levels"));
+                return Err(EncodeError::TooDeep);
             }
             open.push(pointer);
             encode_table(out, table, open)?;
             open.pop();
         }
-        other => return Err(format!("a {} has no JSON form", other.type_name())),
+        other => return Err(EncodeError::NoJsonForm(other.type_name())),
     }
     Ok(())
 }
 
-fn encode_table(out: &mut String, table: &Table, open: &mut Vec<usize>) -> Result<(), String> {
+fn encode_table(out: &mut String, table: &Table, open: &mut Vec<usize>) -> Result<(), EncodeError> {
     let mut largest = 0i64;
     let mut count = 0i64;
     let mut members: Vec<(String, Value)> = Vec::new();
     let mut array = true;
     for pair in table.pairs::<Value, Value>() {
-        let (key, value) = pair.map_err(|e| e.to_string())?;
+        let (key, value) = pair.map_err(EncodeError::Lua)?;
         match key {
             Value::Integer(i) => {
                 if i > 0 {
@@ -91,21 +126,19 @@ fn encode_table(out: &mut String, table: &Table, open: &mut Vec<usize>) -> Resul
                     members.push((name, value));
                 }
             }
-            other => return Err(format!("a {} key has no JSON form", other.type_name())),
+            other => return Err(EncodeError::KeyType(other.type_name())),
         }
     }
     if array && largest > 0 {
         if largest - count > MAX_ARRAY_HOLES {
-            return Err(format!(
-                "an array of {count} elements up to index {largest} has too many holes"
-            ));
+            return Err(EncodeError::TooManyHoles { count, largest });
         }
         out.push('[');
         for index in 1..=largest {
             if index > 1 {
                 out.push(',');
             }
-            let element: Value = table.raw_get(index).map_err(|e| e.to_string())?;
+            let element: Value = table.raw_get(index).map_err(EncodeError::Lua)?;
             encode(out, &element, open)?;
         }
         out.push(']');

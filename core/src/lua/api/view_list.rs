@@ -12,6 +12,7 @@ use mlua::{Lua, Table, Value};
 
 use crate::lua::LuaBackend;
 use crate::lua::Wrapper;
+use crate::lua::api::wrapper::ConstructError;
 use crate::lua::detect::value_json::array_length;
 use crate::tracker::property::Priority;
 use crate::tracker::{VarId, WrapperKind};
@@ -258,7 +259,7 @@ struct Presenter<'a> {
     backend: &'a LuaBackend,
     id: VarId,
     class: Option<&'a str>,
-    failed: Option<(usize, String)>,
+    failed: Option<(usize, ConstructError)>,
 }
 
 impl<'a> Presenter<'a> {

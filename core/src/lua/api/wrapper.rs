@@ -89,7 +89,7 @@ impl LuaBackend {
                 Some(wrapper)
             }
             None => match proxy(&self.lua, id)
-                .map_err(|error| error.to_string())
+                .map_err(ConstructError::lua)
                 .and_then(|proxy| self.construct(&name, proxy))
             {
                 Ok(table) => Some(Wrapper {
@@ -112,32 +112,70 @@ impl LuaBackend {
     }
 
     /// `T:new(argument)` for the global table `T` named `name` (dotted names walk fields), with
-    /// a budget of its own (§7.1). Unknown `T`, no `new`, an error or a result that is not a
-    /// table is the reason why not.
-    pub(crate) fn construct(&self, name: &str, argument: impl IntoLua) -> Result<Table, String> {
+    /// a budget of its own (§7.1).
+    pub(crate) fn construct(
+        &self,
+        name: &str,
+        argument: impl IntoLua,
+    ) -> Result<Table, ConstructError> {
         let mut current = Value::Table(self.lua.globals());
         for part in name.split('.') {
             let Value::Table(table) = current else {
-                return Err(format!("'{name}' is not a global table"));
+                return Err(ConstructError::NotATable(name.to_owned()));
             };
-            current = table.get(part).map_err(|e| e.to_string())?;
+            current = table.get(part).map_err(ConstructError::lua)?;
         }
         let Value::Table(class) = current else {
-            return Err(format!("'{name}' is not a global table"));
+            return Err(ConstructError::NotATable(name.to_owned()));
         };
         let new: mlua::Function = class
             .get::<Option<mlua::Function>>("new")
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("'{name}' has no new function"))?;
+            .map_err(ConstructError::lua)?
+            .ok_or_else(|| ConstructError::NoNew(name.to_owned()))?;
         self.budget.reset();
         let made = new.call::<Value>((class, argument));
         self.budget.idle();
         if made.is_err() {
             self.budget.note_lua_error();
         }
-        match made.map_err(|e| LuaFailure::from_error(&e).message)? {
+        match made.map_err(ConstructError::lua)? {
             Value::Table(made) => Ok(made),
-            other => Err(format!("{name}:new returned a {}", other.type_name())),
+            other => Err(ConstructError::NotATableResult {
+                name: name.to_owned(),
+                got: other.type_name(),
+            }),
+        }
+    }
+}
+
+/// Why `T:new(argument)` made no table; kept in a debug log line.
+#[derive(Debug, Clone)]
+pub(crate) enum ConstructError {
+    /// No global table by that name.
+    NotATable(String),
+    /// The table has no `new` function.
+    NoNew(String),
+    /// `new`, or a metamethod on the way to it, raised this error.
+    Lua(String),
+    /// `new` returned something other than a table.
+    NotATableResult { name: String, got: &'static str },
+}
+
+impl ConstructError {
+    fn lua(error: mlua::Error) -> Self {
+        ConstructError::Lua(LuaFailure::from_error(&error).message)
+    }
+}
+
+impl std::fmt::Display for ConstructError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConstructError::NotATable(name) => write!(f, "'{name}' is not a global table"),
+            ConstructError::NoNew(name) => write!(f, "'{name}' has no new function"),
+            ConstructError::Lua(message) => f.write_str(message),
+            ConstructError::NotATableResult { name, got } => {
+                write!(f, "{name}:new returned a {got}")
+            }
         }
     }
 }
