@@ -62,7 +62,8 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(75);
 /// How long a closing connection may take to get our close frame out and be shut.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-const READ_BUFFER: usize = 8 * 1024;
+/// Held by every connection, idle or not; a larger frame is read in pieces of this size.
+const READ_BUFFER: usize = 2 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
 /// Also the largest frame the server can send: one beyond it closes the connection (1011).
 const MAX_WRITE_BUFFER: usize = 64 * 1024 * 1024;
