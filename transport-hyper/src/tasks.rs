@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 
+use futures_util::FutureExt;
 use tokio::sync::Notify;
 use tokio::task::spawn_local;
 
@@ -33,10 +34,10 @@ impl Tasks {
         let count = Rc::clone(&self.0);
         count.running.set(count.running.get() + 1);
         let running = Running(count);
-        spawn_local(async move {
-            let _running = running;
-            task.await;
-        });
+        // A combinator, not an `async move` block: a block that awaits its captured future
+        // holds it twice (the capture and the awaited copy), which doubled every socket
+        // task's memory.
+        spawn_local(task.map(move |()| drop(running)));
     }
 
     /// Waits until no task spawned here is running.
