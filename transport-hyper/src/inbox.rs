@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Inbound messages waiting for the owner shard before the socket stops being read.
 pub const MESSAGES: usize = 16;
@@ -24,7 +24,7 @@ pub struct Inbound {
 /// The socket task's end.
 #[derive(Debug, Clone)]
 pub struct InboxSender {
-    messages: mpsc::Sender<Inbound>,
+    messages: flume::Sender<Inbound>,
     bytes: Arc<Semaphore>,
     max_bytes: u32,
 }
@@ -32,7 +32,7 @@ pub struct InboxSender {
 /// The shard's end.
 #[derive(Debug)]
 pub struct InboxReceiver {
-    messages: mpsc::Receiver<Inbound>,
+    messages: flume::Receiver<Inbound>,
 }
 
 /// The shard's inbox task has ended: the connection is over.
@@ -43,7 +43,7 @@ pub struct Closed;
 /// larger than that still fits when the inbox is empty).
 pub fn inbox(max_bytes: usize) -> (InboxSender, InboxReceiver) {
     let max_bytes = u32::try_from(max_bytes).unwrap_or(u32::MAX).max(1);
-    let (sender, receiver) = mpsc::channel(MESSAGES);
+    let (sender, receiver) = flume::bounded(MESSAGES);
     let sender = InboxSender {
         messages: sender,
         bytes: Arc::new(Semaphore::new(max_bytes as usize)),
@@ -71,19 +71,22 @@ impl InboxSender {
             text,
             _bytes: bytes,
         };
-        self.messages.send(message).await.map_err(|_| Closed)
+        self.messages
+            .send_async(message)
+            .await
+            .map_err(|_| Closed)
     }
 }
 
 impl InboxReceiver {
     /// The next message; `None` once the socket task has dropped its end and all are taken.
     pub async fn recv(&mut self) -> Option<Inbound> {
-        self.messages.recv().await
+        self.messages.recv_async().await.ok()
     }
 
     /// The next message if one is waiting.
     #[cfg(test)]
-    pub fn try_recv(&mut self) -> Result<Inbound, mpsc::error::TryRecvError> {
+    pub fn try_recv(&mut self) -> Result<Inbound, flume::TryRecvError> {
         self.messages.try_recv()
     }
 }

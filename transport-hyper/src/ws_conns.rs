@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use lunette_core::{ConnId, SessionId};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 /// `--max-outbound-bytes`'s default: far above what a reading client ever has queued, far
 /// below what a few thousand connections could not afford.
@@ -46,7 +46,7 @@ struct Shared {
 /// The socket task's end of a connection's queue.
 #[derive(Debug)]
 pub struct Outbox {
-    commands: mpsc::UnboundedReceiver<WsCommand>,
+    commands: flume::Receiver<WsCommand>,
     shared: Arc<Shared>,
     limit: usize,
 }
@@ -55,7 +55,7 @@ impl Outbox {
     /// The next command, `None` once the shard has forgotten the connection and the queue is
     /// empty. A frame leaves the byte count as it is taken. Cancel-safe.
     pub async fn recv(&mut self) -> Option<WsCommand> {
-        let command = self.commands.recv().await;
+        let command = self.commands.recv_async().await.ok();
         if let Some(WsCommand::Send(text)) = &command {
             self.shared.queued.fetch_sub(cost(text), Ordering::AcqRel);
         }
@@ -110,7 +110,7 @@ impl OverflowSignal {
 /// The shard's end of one connection.
 #[derive(Debug)]
 struct Conn {
-    commands: mpsc::UnboundedSender<WsCommand>,
+    commands: flume::Sender<WsCommand>,
     shared: Arc<Shared>,
     session: SessionId,
 }
@@ -142,7 +142,7 @@ impl WsConns {
     /// Registers a connection core just accepted; the socket task reads its commands from
     /// the outbox.
     pub fn open(&mut self, conn: ConnId, session: SessionId) -> Outbox {
-        let (sender, receiver) = mpsc::unbounded_channel();
+        let (sender, receiver) = flume::unbounded();
         let shared = Arc::new(Shared::default());
         let entry = Conn {
             commands: sender,

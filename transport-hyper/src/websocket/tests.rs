@@ -4,7 +4,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use tokio::io::DuplexStream;
-use tokio::sync::mpsc::error::TryRecvError;
+use flume::TryRecvError;
 use tokio::task::{JoinHandle, LocalSet};
 
 use super::*;
