@@ -27,7 +27,8 @@ pub(crate) struct Session {
     pub(crate) last_activity: Instant,
     /// The deadline this session is filed under in the manager's wake-up table.
     pub(crate) wake: Option<Instant>,
-    pub(crate) connections: BTreeMap<ConnId, Connection>,
+    /// Boxed: a map's node holds room for eleven entries, and most sessions have one tab.
+    pub(crate) connections: BTreeMap<ConnId, Box<Connection>>,
     pub(crate) ever_connected: bool,
     last_connection_number: u32,
     /// Hot-reload failures still standing, by module name (see `reload.rs`).
@@ -59,7 +60,7 @@ impl Session {
     fn open(&mut self, conn: ConnId) {
         self.last_connection_number += 1;
         self.connections
-            .insert(conn, Connection::new(self.last_connection_number));
+            .insert(conn, Box::new(Connection::new(self.last_connection_number)));
         self.ever_connected = true;
     }
 
