@@ -63,6 +63,7 @@ impl Sent {
     }
 
     /// `(code, varId)` of an error, panicking for any other message.
+    #[track_caller]
     pub fn error_code(&self) -> (&str, Option<i64>) {
         match self {
             Sent::Error { var_id, code, .. } => (code, *var_id),
@@ -72,6 +73,7 @@ impl Sent {
 
     /// The messages of one outbound frame: an object is one message, a non-empty array
     /// several. Panics on anything else, or on a message of unknown shape.
+    #[track_caller]
     pub fn decode_frame(frame: &str) -> Vec<Sent> {
         match serde_json::from_str(frame).expect("outbound frames are JSON") {
             Value::Array(items) => {
@@ -325,6 +327,7 @@ impl Tab {
 
     /// The messages of the one frame received since the last read; panics unless exactly one
     /// frame arrived.
+    #[track_caller]
     pub fn take_frame(&mut self) -> Vec<Sent> {
         let frames = self.frames();
         assert_eq!(
@@ -336,17 +339,20 @@ impl Tab {
     }
 
     /// Exactly one frame arrived, and it holds exactly these messages.
+    #[track_caller]
     pub fn expect(&mut self, messages: &[Sent]) {
         assert_eq!(self.take_frame(), messages);
     }
 
     /// Exactly one frame arrived, holding one update of `id` with this value and no
     /// properties.
+    #[track_caller]
     pub fn expect_update(&mut self, id: i64, value: impl Into<Value>) {
         self.expect(&[Sent::value(id, value)]);
     }
 
     /// Exactly one frame arrived, holding one error: its `(code, varId)`.
+    #[track_caller]
     pub fn expect_error(&mut self) -> (String, Option<i64>) {
         match self.take_frame().as_slice() {
             [error] => {
@@ -358,6 +364,7 @@ impl Tab {
     }
 
     /// Nothing arrived since the last read.
+    #[track_caller]
     pub fn expect_nothing(&mut self) {
         let frames = self.frames();
         assert!(frames.is_empty(), "expected no frame, got {frames:?}");
