@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use common::*;
 use lunette_core::Config;
@@ -179,4 +180,24 @@ fn another_seed_gives_other_sessions_and_numbers() {
             "{tab} was sent the same numbers under seeds 7 and 8: math.random ignores the seed"
         );
     }
+}
+
+#[test]
+fn the_same_seed_and_requests_give_an_identical_transcript() {
+    let run = || {
+        let mut h = Harness::with_main(
+            r#"local app = {type = "App"}
+            session:createAppVariable(app, {n = tostring(math.random(1000000))})
+            session:setInterval(function() print("tick", os.time(), os.clock()) end, 250)"#,
+        );
+        let sid = h.create_session();
+        h.get(&format!("/{sid}"));
+        h.advance(Duration::from_secs(1));
+        h.get(&format!("/{sid}/variables.json"));
+        h.get("/missing.txt");
+        h.transcript().to_vec()
+    };
+    let first = run();
+    assert!(first.len() > 5, "{first:?}");
+    assert_eq!(first, run());
 }

@@ -2,6 +2,7 @@
 //! outbound frames. Each test file uses a different subset.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod lua_sandbox;
 pub mod updates_app;
 pub mod variables_app;
