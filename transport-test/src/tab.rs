@@ -37,11 +37,20 @@ pub enum Sent {
 impl Sent {
     /// An update of `var_id` carrying `value` and no properties.
     pub fn value(var_id: i64, value: impl Into<Value>) -> Self {
-        Sent::update(var_id, Some(value.into()), &[])
+        Sent::update(var_id, value, &[])
     }
 
-    /// An update of `var_id` with this value (or none) and these properties.
-    pub fn update(var_id: i64, value: Option<Value>, properties: &[(&str, &str)]) -> Self {
+    /// An update of `var_id` carrying `value` and these properties.
+    pub fn update(var_id: i64, value: impl Into<Value>, properties: &[(&str, &str)]) -> Self {
+        Sent::with(var_id, Some(value.into()), properties)
+    }
+
+    /// An update of `var_id` carrying these properties and no value.
+    pub fn properties(var_id: i64, properties: &[(&str, &str)]) -> Self {
+        Sent::with(var_id, None, properties)
+    }
+
+    fn with(var_id: i64, value: Option<Value>, properties: &[(&str, &str)]) -> Self {
         Sent::Update {
             var_id,
             value,

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use lunette_core::Config;
 use lunette_test::{Harness, Sent, Tab};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const APP: &str = r#"
 app = {type = "App", name = "Ada", city = "Paris", count = 1}
@@ -109,7 +109,7 @@ fn closing_a_tab_destroys_only_its_client_variables() {
     first.together(|t| {
         t.create(1, "name");
         t.bind(1, "city", "r");
-        t.create_nowatch(1, serde_json::json!({"path": "count"}));
+        t.create_nowatch(1, json!({"path": "count"}));
     });
     second.bind(1, "name", "r");
     first.take();
@@ -147,11 +147,7 @@ fn the_other_tab_keeps_working_after_one_closes() {
     });
     second.expect_update(read_name, "Bob");
     second.watch(1);
-    second.expect(&[Sent::update(
-        1,
-        Some(serde_json::json!({"obj": 2})),
-        &[("type", "App")],
-    )]);
+    second.expect(&[Sent::update(1, json!({"obj": 2}), &[("type", "App")])]);
 }
 
 const TEMPLATE: &str = "<template><span ui-value=\"name\"></span></template>";
@@ -160,7 +156,7 @@ const TEMPLATE: &str = "<template><span ui-value=\"name\"></span></template>";
 fn first_watch() -> [Sent; 2] {
     [
         Sent::viewdefs(&[("App.DEFAULT", TEMPLATE)]),
-        Sent::update(1, Some(serde_json::json!({"obj": 2})), &[("type", "App")]),
+        Sent::update(1, json!({"obj": 2}), &[("type", "App")]),
     ]
 }
 

@@ -13,18 +13,10 @@ use serde_json::{Value, json};
 fn a_property_change_carries_the_value_once_one_was_received() {
     let mut tab = Tab::open(APP);
     let (pet, retype) = tab.together(|t| (t.bind(1, "pet", "r"), t.bind(1, "retype()", "action")));
-    tab.expect(&[Sent::update(
-        pet,
-        Some(json!({"obj": 3})),
-        &[("type", "Pet")],
-    )]);
+    tab.expect(&[Sent::update(pet, json!({"obj": 3}), &[("type", "Pet")])]);
     tab.write(retype, Value::Null);
     // Same object, new type: the update still carries the value.
-    tab.expect(&[Sent::update(
-        pet,
-        Some(json!({"obj": 3})),
-        &[("type", "Cat")],
-    )]);
+    tab.expect(&[Sent::update(pet, json!({"obj": 3}), &[("type", "Cat")])]);
 }
 
 #[test]
@@ -34,9 +26,9 @@ fn a_property_at_a_lower_priority_than_the_value_carries_the_value() {
     tab.watch(name);
     // Once the value arrived in the frame, later updates of the variable carry it.
     tab.expect(&[
-        Sent::update(name, None, &[("a", "1")]),
-        Sent::update(name, Some(json!("Ada")), &[("path", "name")]),
-        Sent::update(name, Some(json!("Ada")), &[("c", "3")]),
+        Sent::properties(name, &[("a", "1")]),
+        Sent::update(name, json!("Ada"), &[("path", "name")]),
+        Sent::update(name, json!("Ada"), &[("c", "3")]),
     ]);
 }
 

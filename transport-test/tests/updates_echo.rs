@@ -22,11 +22,7 @@ fn properties_are_not_echoed_to_the_setter_but_reach_other_watchers() {
 fn properties_set_on_an_own_variable_are_not_echoed() {
     let mut tab = Tab::open(APP);
     let pet = tab.bind(1, "pet", "r");
-    tab.expect(&[Sent::update(
-        pet,
-        Some(json!({"obj": 3})),
-        &[("type", "Pet")],
-    )]);
+    tab.expect(&[Sent::update(pet, json!({"obj": 3}), &[("type", "Pet")])]);
     tab.set_properties(pet, json!({"viewdef": "Pet.DEFAULT", "elementId": "ui-9"}));
     tab.advance(FLUSH);
     tab.expect_nothing();

@@ -39,7 +39,7 @@ fn within_a_level_parents_go_before_children_and_siblings_in_creation_order() {
         ]
     });
     tab.expect(&[
-        Sent::update(pet, Some(json!({"obj": 3})), &[("type", "Pet")]),
+        Sent::update(pet, json!({"obj": 3}), &[("type", "Pet")]),
         Sent::value(pet_name, "Rex"),
         Sent::value(name, "Ada"),
         Sent::value(city, "Paris"),
@@ -74,13 +74,9 @@ fn suffixes_in_create_set_priorities_and_names_are_stored_bare() {
     );
     tab.watch(name);
     tab.expect(&[
-        Sent::update(name, None, &[("path", "name")]),
-        Sent::update(
-            name,
-            Some(json!("Ada")),
-            &[("b", "2"), ("c", "3"), ("d", "4")],
-        ),
-        Sent::update(name, Some(json!("Ada")), &[("a", "1")]),
+        Sent::properties(name, &[("path", "name")]),
+        Sent::update(name, json!("Ada"), &[("b", "2"), ("c", "3"), ("d", "4")]),
+        Sent::update(name, json!("Ada"), &[("a", "1")]),
     ]);
 }
 

@@ -75,11 +75,7 @@ fn create_gets_no_reply_but_its_value_in_the_same_cycle() {
 fn create_of_an_object_also_gets_the_type_the_server_set() {
     let mut tab = Tab::open(APP);
     let pet = tab.bind(1, "pet", "r");
-    tab.expect(&[Sent::update(
-        pet,
-        Some(json!({"obj": 3})),
-        &[("type", "Pet")],
-    )]);
+    tab.expect(&[Sent::update(pet, json!({"obj": 3}), &[("type", "Pet")])]);
 }
 
 #[test]
@@ -133,7 +129,7 @@ fn a_watch_after_nowatch_yields_the_full_update() {
     tab.watch(count);
     tab.expect(&[Sent::update(
         count,
-        Some(json!(1)),
+        json!(1),
         &[("access", "r"), ("elementId", "ui-5"), ("path", "count")],
     )]);
 }
@@ -146,7 +142,7 @@ fn a_second_watch_owes_a_full_update_again() {
     tab.watch(name);
     tab.expect(&[Sent::update(
         name,
-        Some(json!("Ada")),
+        json!("Ada"),
         &[("elementId", "ui-1"), ("path", "name")],
     )]);
 }

@@ -83,18 +83,18 @@ fn presents(tab: &Tab) -> Vec<String> {
         .collect()
 }
 
-/// A list bound with `itemWrapper=Presenter`, its `items`, and per element the item and its
-/// presenter; the first frame taken.
+/// What [`bound_list`] bound: a list with `itemWrapper=Presenter` (`id`), its `items`, per
+/// element the item (`slots`) and its presenter; and the first frame the tab received.
 struct BoundList {
-    tab: Tab,
-    list: i64,
+    id: i64,
     items: i64,
     slots: [i64; 3],
     presenters: [i64; 3],
     first: Vec<Sent>,
 }
 
-fn bound_list() -> BoundList {
+/// A tab of `APP` and the list it bound.
+fn bound_list() -> (Tab, BoundList) {
     let mut tab = Tab::open(APP);
     let (list, items, slots, presenters) = tab.together(|t| {
         let list = view(t, 1, "contacts?wrapper=lua.ViewList&itemWrapper=Presenter");
@@ -108,14 +108,14 @@ fn bound_list() -> BoundList {
         (list, items, slots, presenters)
     });
     let first = tab.take_frame();
-    BoundList {
-        tab,
-        list,
+    let list = BoundList {
+        id: list,
         items,
         slots,
         presenters,
         first,
-    }
+    };
+    (tab, list)
 }
 
 // --- §9: first push of a new list variable ---------------------------------------------------
@@ -129,28 +129,23 @@ fn a_new_list_variable_gets_fallback_namespace_high_then_value_and_type() {
         "contacts?wrapper=lua.ViewList&itemWrapper=Presenter",
     );
     tab.expect(&[
-        Sent::update(list, None, &[("fallbackNamespace", "list-item")]),
-        Sent::update(list, Some(json!({"obj": 6})), &[("type", "lua.ViewList")]),
+        Sent::properties(list, &[("fallbackNamespace", "list-item")]),
+        Sent::update(list, json!({"obj": 6}), &[("type", "lua.ViewList")]),
     ]);
 }
 
 #[test]
 fn the_list_keeps_its_object_id_while_the_array_changes() {
-    let BoundList {
-        mut tab,
-        list,
-        first,
-        ..
-    } = bound_list();
-    let value = value_of(&first, list);
+    let (mut tab, list) = bound_list();
+    let value = value_of(&list.first, list.id);
     act(&mut tab, "add");
     act(&mut tab, "replace");
     act(&mut tab, "drop");
     tab.advance(FLUSH);
     let received = tab.take();
-    assert!(updates_of(&received, list).is_empty(), "{received:?}");
+    assert!(updates_of(&received, list.id).is_empty(), "{received:?}");
     let variables = tab.variables();
-    assert_eq!(variables[1]["id"], list);
+    assert_eq!(variables[1]["id"], list.id);
     assert_eq!(variables[1]["value"], value);
     assert_eq!(variables[1]["type"], "lua.ViewList");
 }
@@ -283,12 +278,7 @@ fn writes_into_a_list_or_its_items_are_access_denied() {
 
 #[test]
 fn presenters_are_made_once_per_element_with_item_base_item_and_index() {
-    let BoundList {
-        tab,
-        presenters,
-        first,
-        ..
-    } = bound_list();
+    let (tab, list) = bound_list();
     assert_eq!(
         presents(&tab),
         [
@@ -297,18 +287,13 @@ fn presenters_are_made_once_per_element_with_item_base_item_and_index() {
             "present 2 cy after nil"
         ]
     );
-    let values = presenters.map(|id| value_of(&first, id));
+    let values = list.presenters.map(|id| value_of(&list.first, id));
     assert!(values.iter().all(|p| p["obj"].is_i64()), "{values:?}");
 }
 
 #[test]
 fn a_replaced_element_gets_a_new_presenter_and_the_others_stay() {
-    let BoundList {
-        mut tab,
-        presenters,
-        first,
-        ..
-    } = bound_list();
+    let (mut tab, list) = bound_list();
     act(&mut tab, "replace");
     assert_eq!(
         &presents(&tab)[3..],
@@ -325,12 +310,12 @@ fn a_replaced_element_gets_a_new_presenter_and_the_others_stay() {
         .collect();
     assert_eq!(
         updated,
-        [presenters[1]],
+        [list.presenters[1]],
         "only the new presenter is sent: {received:?}"
     );
     assert_ne!(
-        value_of(&received, presenters[1]),
-        value_of(&first, presenters[1])
+        value_of(&received, list.presenters[1]),
+        value_of(&list.first, list.presenters[1])
     );
 }
 
@@ -399,47 +384,35 @@ fn a_wrapper_on_an_item_variable_is_ignored() {
 
 #[test]
 fn growing_appends_an_item_and_keeps_the_others() {
-    let BoundList {
-        mut tab,
-        items,
-        presenters,
-        first,
-        ..
-    } = bound_list();
-    let before = value_of(&first, items);
+    let (mut tab, list) = bound_list();
+    let before = value_of(&list.first, list.items);
     act(&mut tab, "add");
     assert_eq!(&presents(&tab)[3..], ["present 3 dee after nil"]);
     let received = tab.take();
-    let after = value_of(&received, items);
+    let after = value_of(&received, list.items);
     let before = before.as_array().expect("items is an array");
     let after = after.as_array().expect("items is an array");
     assert_eq!(after.len(), 4);
     assert_eq!(&after[..3], &before[..], "the first three items stay");
     assert!(
-        updates_of(&received, presenters[0]).is_empty()
-            && updates_of(&received, presenters[1]).is_empty()
+        updates_of(&received, list.presenters[0]).is_empty()
+            && updates_of(&received, list.presenters[1]).is_empty()
     );
 }
 
 #[test]
 fn shrinking_removes_items_from_the_end() {
-    let BoundList {
-        mut tab,
-        items,
-        slots,
-        first,
-        ..
-    } = bound_list();
-    let before = value_of(&first, items);
+    let (mut tab, list) = bound_list();
+    let before = value_of(&list.first, list.items);
     act(&mut tab, "drop");
     let received = tab.take();
-    let after = value_of(&received, items);
+    let after = value_of(&received, list.items);
     assert_eq!(
         after.as_array().map(Vec::as_slice),
         before.as_array().map(|b| &b[..2])
     );
     assert_eq!(
-        value_of(&received, slots[2]),
+        value_of(&received, list.slots[2]),
         Value::Null,
         "the removed slot reads null"
     );
@@ -448,25 +421,19 @@ fn shrinking_removes_items_from_the_end() {
 
 #[test]
 fn a_value_that_is_not_an_array_counts_as_empty() {
-    let BoundList {
-        mut tab,
-        list,
-        items,
-        slots,
-        ..
-    } = bound_list();
+    let (mut tab, list) = bound_list();
     act(&mut tab, "clear");
     let received = tab.take();
     assert_eq!(
-        value_of(&received, items),
+        value_of(&received, list.items),
         json!([]),
         "items stays an array"
     );
-    for slot in slots {
+    for slot in list.slots {
         assert_eq!(value_of(&received, slot), Value::Null);
     }
     assert!(
-        updates_of(&received, list).is_empty(),
+        updates_of(&received, list.id).is_empty(),
         "the list itself stays: {received:?}"
     );
 }

@@ -1,4 +1,4 @@
-//! What the `lua_sandbox_*` tests share: a main.lua prelude that reports values as properties
+//! What the `lua_sandbox_*` and `lua_patterns` tests share: a main.lua prelude that reports values as properties
 //! of variable 1, small limits, and reading a session's logs.
 
 use std::sync::mpsc;
@@ -74,10 +74,12 @@ pub fn tagged(record: &LogRecord, sid: &str) -> bool {
 
 /// `GET /` of a one-file site on a fresh harness, on another thread so that a VM that escapes
 /// its budget fails the test instead of hanging the suite.
-pub fn get_root_within(limit: Duration, config: Config, main: &'static str) -> (u16, String) {
+pub fn get_root_within(limit: Duration, config: Config, main: impl Into<String>) -> (u16, String) {
+    let main = main.into();
     let (done, result) = mpsc::channel();
+    let site_main = main.clone();
     std::thread::spawn(move || {
-        let mut h = Harness::new(site_with_main(main), config, 1);
+        let mut h = Harness::new(site_with_main(&site_main), config, 1);
         let response = h.get("/");
         let _ = done.send((response.status().as_u16(), body_text(&response)));
     });

@@ -51,5 +51,5 @@ pub fn bump(tab: &mut Tab) {
 
 /// An update of variable 1, the app object, with these properties.
 pub fn app_with(properties: &[(&str, &str)]) -> Sent {
-    Sent::update(1, Some(json!({"obj": 2})), properties)
+    Sent::update(1, json!({"obj": 2}), properties)
 }
