@@ -151,6 +151,17 @@ pub fn only_error(h: &mut Harness, tab: ConnId) -> (String, Option<i64>) {
     error_of(&received[0])
 }
 
+/// What a new tab of `main` gets for sending `frame`, which must be one error: its
+/// `(code, varId)`. Panics if the frame created a variable.
+pub fn refused(main: &str, frame: &str) -> (String, Option<i64>) {
+    let (mut h, sid, tab) = open(main);
+    h.send(tab, frame);
+    h.advance(FLUSH);
+    let error = only_error(&mut h, tab);
+    assert_eq!(variable_ids(&mut h, &sid), [1], "{frame} created nothing");
+    error
+}
+
 /// `{"type":"update","data":{"varId":id,"value":value}}`.
 pub fn value_update(id: i64, value: Value) -> Value {
     json!({"type": "update", "data": {"varId": id, "value": value}})
