@@ -169,6 +169,13 @@ impl Tab {
         Tab::open_on(Harness::with_main(main_lua))
     }
 
+    /// Two tabs of one new session of this `main.lua`, each opened like [`Tab::open`].
+    pub fn open_pair(main_lua: &str) -> (Tab, Tab) {
+        let first = Tab::open(main_lua);
+        let second = first.open_sibling();
+        (first, second)
+    }
+
     /// [`Tab::open`] on a harness of the caller's making (site, config, seed).
     pub fn open_on(harness: Harness) -> Tab {
         let mut tab = Tab::connect_on(harness);

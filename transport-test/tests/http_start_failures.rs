@@ -7,17 +7,14 @@ use std::time::Duration;
 
 use common::http::*;
 use lunette_core::{Config, Site};
-use lunette_test::{Harness, body_text};
+use lunette_test::Harness;
 
 // --- §6.1: a failing main.lua gives a 500 and no session ---
 
 #[test]
 fn syntax_error_gives_500_naming_file_line_and_the_escaped_message() {
     let mut h = Harness::with_main("local ok = true\nlocal x = < 2\n");
-    let response = h.get("/");
-    assert_eq!(response.status(), 500);
-    assert_html_page(&response);
-    let body = body_text(&response);
+    let body = root_page(&mut h, 500);
     assert!(body.contains("lua/main.lua:2:"), "{body}");
     assert!(body.contains("unexpected symbol near"), "{body}");
     assert!(body.contains("&lt;"), "{body}");
@@ -32,10 +29,7 @@ fn runtime_error_gives_500_with_the_escaped_message_and_spares_other_sessions() 
     let existing = h.create_session();
     h.advance(Duration::from_secs(60));
 
-    let response = h.get("/");
-    assert_eq!(response.status(), 500);
-    assert_html_page(&response);
-    let body = body_text(&response);
+    let body = root_page(&mut h, 500);
     assert!(body.contains("lua/main.lua:2: boom &lt;b&gt;"), "{body}");
     assert!(!body.contains("<b>"), "{body}");
     assert_eq!(h.core().session_count(), 1);
@@ -50,10 +44,7 @@ fn missing_main_lua_gives_500_saying_so() {
         Config::default(),
         1,
     );
-    let response = h.get("/");
-    assert_eq!(response.status(), 500);
-    assert_html_page(&response);
-    let body = body_text(&response);
+    let body = root_page(&mut h, 500);
     assert!(body.contains("lua/main.lua"), "{body}");
     assert!(
         body.contains("no <code>lua/main.lua</code>") || body.contains("missing"),
@@ -69,14 +60,8 @@ fn main_without_an_app_variable_gives_500_and_spares_other_sessions() {
     let existing = h.create_session();
     h.advance(Duration::from_secs(60));
 
-    let response = h.get("/");
-    assert_eq!(response.status(), 500);
-    assert_html_page(&response);
-    assert!(
-        body_text(&response).contains("createAppVariable"),
-        "{}",
-        body_text(&response)
-    );
+    let body = root_page(&mut h, 500);
+    assert!(body.contains("createAppVariable"), "{body}");
     assert_eq!(h.core().session_count(), 1);
     assert_eq!(h.get(&format!("/{existing}")).status(), 200);
 }

@@ -26,8 +26,7 @@ fn owners(variables: &Value) -> Vec<(i64, Option<i64>)> {
 
 #[test]
 fn two_tabs_may_both_use_id_2_and_each_gets_only_its_own_updates() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     let name = first.create(1, "name");
     let city = second.create(1, "city");
     assert_eq!((name, city), (2, 2));
@@ -45,8 +44,7 @@ fn two_tabs_may_both_use_id_2_and_each_gets_only_its_own_updates() {
 
 #[test]
 fn the_debug_view_tells_the_tabs_variables_apart() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     first.create(1, "name");
     second.create(1, "city");
     let variables = first.variables();
@@ -59,8 +57,7 @@ fn the_debug_view_tells_the_tabs_variables_apart() {
 
 #[test]
 fn a_change_made_in_one_tab_reaches_the_other_tabs_binding_of_the_same_data() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     let name = first.create(1, "name");
     let other_name = second.together(|t| {
         t.bind(1, "city", "r");
@@ -76,8 +73,7 @@ fn a_change_made_in_one_tab_reaches_the_other_tabs_binding_of_the_same_data() {
 
 #[test]
 fn a_user_event_in_one_tab_updates_the_other_tab_at_once() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     let bump = first.bind(1, "bump()", "action");
     let count = second.bind(1, "count", "r");
     second.take();
@@ -88,8 +84,7 @@ fn a_user_event_in_one_tab_updates_the_other_tab_at_once() {
 
 #[test]
 fn a_tab_cannot_destroy_another_tabs_variable() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     let name = first.create(1, "name");
     first.take();
     second.destroy(name);
@@ -104,8 +99,7 @@ fn a_tab_cannot_destroy_another_tabs_variable() {
 
 #[test]
 fn closing_a_tab_destroys_only_its_client_variables() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     first.together(|t| {
         t.create(1, "name");
         t.bind(1, "city", "r");
@@ -126,8 +120,7 @@ fn closing_a_tab_destroys_only_its_client_variables() {
 
 #[test]
 fn the_other_tab_keeps_working_after_one_closes() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     first.create(1, "name");
     let (name, bump, count) = second.together(|t| {
         (

@@ -34,8 +34,7 @@ fn a_property_at_a_lower_priority_than_the_value_carries_the_value() {
 
 #[test]
 fn only_changed_properties_are_sent_and_a_removed_one_as_empty() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     first.set_properties(1, json!({"a": "1", "b": "2"}));
     second.expect(&[app_with(&[("a", "1"), ("b", "2")])]);
     first.set_properties(1, json!({"a": "1", "b": "3"}));
@@ -47,8 +46,7 @@ fn only_changed_properties_are_sent_and_a_removed_one_as_empty() {
 
 #[test]
 fn a_property_change_reverted_before_the_flush_sends_nothing() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     first.set_properties(1, json!({"a": "1"}));
     second.expect(&[app_with(&[("a", "1")])]);
     first.together(|t| {

@@ -10,8 +10,7 @@ use serde_json::json;
 
 #[test]
 fn properties_are_not_echoed_to_the_setter_but_reach_other_watchers() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     first.set_properties(1, json!({"viewdef": "App.DEFAULT"}));
     first.advance(FLUSH);
     first.expect_nothing();

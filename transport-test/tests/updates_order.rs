@@ -48,8 +48,7 @@ fn within_a_level_parents_go_before_children_and_siblings_in_creation_order() {
 
 #[test]
 fn suffixes_in_update_set_priorities_and_names_go_out_bare() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     first.set_properties(
         1,
         json!({"x:low": "1", "y:HIGH": "2", "z": "3", "w:med": "4", "v:medium": "5"}),
@@ -82,8 +81,7 @@ fn suffixes_in_create_set_priorities_and_names_are_stored_bare() {
 
 #[test]
 fn no_suffix_is_medium_even_over_an_earlier_high() {
-    let mut first = Tab::open(APP);
-    let mut second = first.open_sibling();
+    let (mut first, mut second) = Tab::open_pair(APP);
     first.set_properties(1, json!({"x:high": "1"}));
     second.expect(&[app_with(&[("x", "1")])]);
     first.set_properties(1, json!({"x": "2", "h:high": "h"}));

@@ -55,3 +55,11 @@ pub fn assert_html_page(response: &Response<Bytes>) {
         body_text(response)
     );
 }
+
+/// `GET /`, which must answer `status` with an HTML page: the page's text.
+pub fn root_page(h: &mut Harness, status: u16) -> String {
+    let response = h.get("/");
+    assert_eq!(response.status(), status);
+    assert_html_page(&response);
+    body_text(&response)
+}
