@@ -55,20 +55,14 @@ fn run(seed: u64) -> Vec<String> {
     h.advance(ms(3));
     h.send(first, &batch(&[watch(1)]));
     h.advance(ms(7));
-    h.send(
-        first,
-        &batch(&[
-            bind(2, 1, "lucky", "r"),
-            bind(3, 1, "ratio", "r"),
-            bind(4, 1, "items", "r"),
-            bind(5, 1, "items.0", "r"),
-            bind(6, 1, "roll()", "rw"),
-            bind(7, 1, "fail()", "action"),
-            bind(8, 1, "shout()", "rw"),
-            bind(9, 1, "stamp()", "r"),
-            bind(10, 1, "ticks", "r"),
-        ]),
-    );
+    let reads = binds(2, "r", &["lucky", "ratio", "items", "items.0"]);
+    let calls = vec![
+        bind(6, 1, "roll()", "rw"),
+        bind(7, 1, "fail()", "action"),
+        bind(8, 1, "shout()", "rw"),
+    ];
+    let more_reads = binds(9, "r", &["stamp()", "ticks"]);
+    h.send(first, &batch(&[reads, calls, more_reads].concat()));
     h.advance(ms(12));
     let second = h.connect(&sid);
     h.send(

@@ -92,6 +92,14 @@ pub fn bind(id: i64, parent: i64, path: &str, access: &str) -> Value {
     create(id, parent, json!({"path": path, "access": access}))
 }
 
+/// `create`s under variable 1 numbered from `first`: each of `paths` with `access`.
+pub fn binds(first: i64, access: &str, paths: &[&str]) -> Vec<Value> {
+    (first..)
+        .zip(paths)
+        .map(|(id, path)| bind(id, 1, path, access))
+        .collect()
+}
+
 /// `update` writing `value`.
 pub fn write(id: i64, value: Value) -> Value {
     json!({"type": "update", "data": {"varId": id, "value": value}})
