@@ -95,6 +95,11 @@ impl Sent {
     }
 
     fn decode(message: &Value) -> Sent {
+        let members = message.as_object().expect("a message is an object");
+        assert!(
+            members.keys().all(|k| k == "type" || k == "data"),
+            "unexpected members in {message}"
+        );
         let fields = |names: &[&str]| -> &Map<String, Value> {
             let data = message["data"].as_object().expect("a message has data");
             let extra: Vec<&String> = data.keys().filter(|k| !names.contains(&&***k)).collect();
@@ -112,7 +117,15 @@ impl Sent {
                 let value = data.get("value").cloned();
                 let properties: BTreeMap<String, String> = data
                     .get("properties")
-                    .map(|p| serde_json::from_value(p.clone()).expect("properties are strings"))
+                    .map(|p| {
+                        let properties: BTreeMap<String, String> =
+                            serde_json::from_value(p.clone()).expect("properties are strings");
+                        assert!(
+                            !properties.is_empty(),
+                            "properties are sent only when some changed: {message}"
+                        );
+                        properties
+                    })
                     .unwrap_or_default();
                 match properties.get("viewdefs") {
                     Some(text) if var_id == 1 && value.is_none() && properties.len() == 1 => {

@@ -14,8 +14,8 @@ pub const PRELUDE: &str = "local app = {type = 'App'}; session:createAppVariable
     session:createAppVariable(session:getApp(), {[name] = tostring(value)}) end\n";
 
 /// A small budget keeps the runaway-loop tests fast.
-pub const SMALL_BUDGET: u64 = 1_000_000;
-pub const SMALL_HEAP: usize = 8 * 1024 * 1024;
+const SMALL_BUDGET: u64 = 1_000_000;
+const SMALL_HEAP: usize = 8 * 1024 * 1024;
 
 pub fn epoch_seconds(config: &Config) -> u64 {
     config
