@@ -9,6 +9,9 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use lunette_core::{Config, ConnId, Core, HttpReply, LogRecord, Output, SeededIds, Site};
 
+mod tab;
+pub use tab::{Sent, Tab};
+
 /// Rounds of slices [`Harness::finish_steps`] runs before it calls the steps stuck: far more
 /// than the default budget allows one step.
 const MAX_SLICE_ROUNDS: usize = 1_000_000;

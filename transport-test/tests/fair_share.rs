@@ -54,17 +54,9 @@ fn two_sessions_with_ids(config: Config) -> (Harness, [String; 2], [ConnId; 2]) 
     let sids = [(); 2].map(|()| h.create_session());
     let tabs = sids.clone().map(|sid| {
         let tab = tab(&mut h, &sid);
-        h.send(
-            tab,
-            &batch(&[
-                bind(2, 1, "count", "r"),
-                bind(3, 1, "done", "r"),
-                bind(4, 1, "bump()", "action"),
-                bind(5, 1, "long()", "action"),
-                bind(6, 1, "forever()", "action"),
-                bind(7, 1, "sorted()", "action"),
-            ]),
-        );
+        let reads = binds(2, "r", &["count", "done"]);
+        let actions = binds(4, "action", &["bump()", "long()", "forever()", "sorted()"]);
+        h.send(tab, &batch(&[reads, actions].concat()));
         h.frames(tab);
         tab
     });
@@ -268,15 +260,9 @@ session:createAppVariable(app)
             .map(|_| {
                 let sid = h.create_session();
                 let tab = tab(&mut h, &sid);
-                h.send(
-                    tab,
-                    &batch(&[
-                        bind(2, 1, "count", "r"),
-                        bind(3, 1, "total", "r"),
-                        bind(4, 1, "draws", "r"),
-                        bind(5, 1, "bump()", "action"),
-                    ]),
-                );
+                let reads = binds(2, "r", &["count", "total", "draws"]);
+                let actions = binds(5, "action", &["bump()"]);
+                h.send(tab, &batch(&[reads, actions].concat()));
                 tab
             })
             .collect();

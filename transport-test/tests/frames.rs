@@ -104,22 +104,20 @@ fn a_frame_of_another_top_level_value_is_one_bad_message() {
 
 #[test]
 fn a_non_boolean_user_event_is_one_bad_message_and_nothing_of_the_frame_runs() {
-    let (mut h, sid, tab) = open(APP);
     let frame = json!({"userEvent": "yes", "messages": [create_name(2)]});
-    h.send(tab, &frame.to_string());
-    h.advance(FLUSH);
-    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), None));
-    assert_eq!(variable_ids(&mut h, &sid), [1], "the create did not run");
+    assert_eq!(
+        refused(APP, &frame.to_string()),
+        ("bad-message".to_owned(), None)
+    );
 }
 
 #[test]
 fn a_non_array_messages_is_one_bad_message_and_nothing_of_the_frame_runs() {
-    let (mut h, sid, tab) = open(APP);
     let frame = json!({"userEvent": true, "messages": {"0": create_name(2)}});
-    h.send(tab, &frame.to_string());
-    h.advance(FLUSH);
-    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), None));
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
+    assert_eq!(
+        refused(APP, &frame.to_string()),
+        ("bad-message".to_owned(), None)
+    );
 }
 
 #[test]
@@ -157,69 +155,53 @@ fn a_failing_message_does_not_stop_the_next_ones() {
 
 #[test]
 fn create_without_id_is_bad_message_and_creates_nothing() {
-    let (mut h, sid, tab) = open(APP);
     let message =
         json!({"type": "create", "data": {"parentId": 1, "properties": {"path": "name"}}});
-    h.send(tab, &batch(&[message]));
-    h.advance(FLUSH);
-    assert_eq!(only_error(&mut h, tab).0, "bad-message");
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
+    assert_eq!(refused(APP, &batch(&[message])).0, "bad-message");
 }
 
 #[test]
 fn create_with_a_non_string_property_is_bad_message_and_creates_nothing() {
-    let (mut h, sid, tab) = open(APP);
     let message = create(2, 1, json!({"path": "name", "elementId": 12}));
-    h.send(tab, &batch(&[message]));
-    h.advance(FLUSH);
-    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), Some(2)));
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
-    h.send(tab, &batch(&[create_name(2)]));
-    h.advance(FLUSH);
-    assert_eq!(h.frames(tab), [NAME_2], "id 2 is still free");
+    assert_eq!(
+        refused(APP, &batch(&[message])),
+        ("bad-message".to_owned(), Some(2))
+    );
 }
 
 #[test]
 fn create_without_path_is_bad_message_and_creates_nothing() {
-    let (mut h, sid, tab) = open(APP);
-    for properties in [json!({"access": "r"}), json!({"path": ""}), json!({})] {
-        h.send(tab, &batch(&[create(2, 1, properties.clone())]));
-        h.advance(FLUSH);
+    for message in [
+        create(2, 1, json!({"access": "r"})),
+        create(2, 1, json!({"path": ""})),
+        create(2, 1, json!({})),
+        json!({"type": "create", "data": {"id": 2, "parentId": 1}}),
+    ] {
         assert_eq!(
-            only_error(&mut h, tab),
+            refused(APP, &batch(std::slice::from_ref(&message))),
             ("bad-message".to_owned(), Some(2)),
-            "{properties}"
+            "{message}"
         );
     }
-    let no_properties = json!({"type": "create", "data": {"id": 2, "parentId": 1}});
-    h.send(tab, &batch(&[no_properties]));
-    h.advance(FLUSH);
-    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), Some(2)));
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
 }
 
 #[test]
 fn create_with_an_invalid_access_is_bad_message_and_creates_nothing() {
-    let (mut h, sid, tab) = open(APP);
-    h.send(tab, &batch(&[bind(2, 1, "name", "read")]));
-    h.advance(FLUSH);
-    assert_eq!(only_error(&mut h, tab), ("bad-message".to_owned(), Some(2)));
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
+    assert_eq!(
+        refused(APP, &batch(&[bind(2, 1, "name", "read")])),
+        ("bad-message".to_owned(), Some(2))
+    );
 }
 
 #[test]
 fn create_with_an_unparsable_path_is_path_failure_and_creates_nothing() {
-    let (mut h, sid, tab) = open(APP);
     for path in ["a..b", "name.", "f(", "g(x)"] {
-        h.send(tab, &batch(&[bind(2, 1, path, "r")]));
-        h.advance(FLUSH);
         assert_eq!(
-            only_error(&mut h, tab),
+            refused(APP, &batch(&[bind(2, 1, path, "r")])),
             ("path-failure".to_owned(), Some(2)),
             "{path}"
         );
     }
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
 }
 
 #[test]
@@ -271,11 +253,10 @@ fn another_tabs_client_variable_is_not_found() {
 
 #[test]
 fn create_under_an_unknown_parent_is_not_found_and_creates_nothing() {
-    let (mut h, sid, tab) = open(APP);
-    h.send(tab, &batch(&[bind(2, 7, "name", "r")]));
-    h.advance(FLUSH);
-    assert_eq!(only_error(&mut h, tab).0, "not-found");
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
+    assert_eq!(
+        refused(APP, &batch(&[bind(2, 7, "name", "r")])).0,
+        "not-found"
+    );
 }
 
 #[test]
@@ -297,14 +278,10 @@ fn create_reusing_a_live_id_is_duplicate_id() {
 
 #[test]
 fn create_with_id_1_is_duplicate_id() {
-    let (mut h, sid, tab) = open(APP);
-    h.send(tab, &batch(&[bind(1, 1, "name", "r")]));
-    h.advance(FLUSH);
     assert_eq!(
-        only_error(&mut h, tab),
+        refused(APP, &batch(&[bind(1, 1, "name", "r")])),
         ("duplicate-id".to_owned(), Some(1))
     );
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
 }
 
 #[test]
@@ -416,13 +393,13 @@ fn update_with_a_non_string_property_is_bad_message_and_changes_nothing() {
 
 #[test]
 fn create_with_an_id_below_1_is_bad_message() {
-    let (mut h, sid, tab) = open(APP);
     for id in [0, -2] {
-        h.send(tab, &batch(&[bind(id, 1, "name", "r")]));
-        h.advance(FLUSH);
-        assert_eq!(only_error(&mut h, tab).0, "bad-message", "id {id}");
+        assert_eq!(
+            refused(APP, &batch(&[bind(id, 1, "name", "r")])).0,
+            "bad-message",
+            "id {id}"
+        );
     }
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
 }
 
 #[test]

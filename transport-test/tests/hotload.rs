@@ -36,23 +36,29 @@ app.label = "v2 count=" .. tostring(app.count)
 function app:after() return session.reloading end
 "#;
 
-/// A tab on `sid` watching variable 1 with bindings 2 `label`, 3 `count`, 4 `during`,
-/// 5 `after()`, 6 `runs`, first replies taken.
-fn bound_tab(h: &mut Harness, sid: &str) -> ConnId {
+/// A new tab on `sid` watching variable 1 with bindings 2 `label`, 3 `count`, 4 `during`,
+/// 5 `after()`, 6 `runs`, and the messages of its first replies.
+fn bind_tab(h: &mut Harness, sid: &str) -> (ConnId, Vec<Value>) {
     let conn = tab(h, sid);
-    h.send(
-        conn,
-        &batch(&[
-            bind(2, 1, "label", "r"),
-            bind(3, 1, "count", "rw"),
-            bind(4, 1, "during", "r"),
-            bind(5, 1, "after()", "r"),
-            bind(6, 1, "runs", "r"),
-        ]),
-    );
+    let paths = [
+        ("label", "r"),
+        ("count", "rw"),
+        ("during", "r"),
+        ("after()", "r"),
+        ("runs", "r"),
+    ];
+    let binds: Vec<Value> = (2..)
+        .zip(paths)
+        .map(|(id, (path, access))| bind(id, 1, path, access))
+        .collect();
+    h.send(conn, &batch(&binds));
     h.advance(FLUSH);
-    h.frames(conn);
-    conn
+    (conn, received(h, conn))
+}
+
+/// [`bind_tab`] with its first replies taken.
+fn bound_tab(h: &mut Harness, sid: &str) -> ConnId {
+    bind_tab(h, sid).0
 }
 
 fn reload_error_of(message: &Value) -> Option<&str> {
@@ -104,19 +110,9 @@ fn a_changed_main_lua_reruns_with_reloading_set_keeps_state_then_cycles() {
 
 /// `label`, `count`, `during`, `runs` as a new tab on `sid` first receives them.
 fn bound_tab_values(h: &mut Harness, sid: &str) -> Vec<Value> {
-    let conn = tab(h, sid);
-    h.send(
-        conn,
-        &batch(&[
-            bind(2, 1, "label", "r"),
-            bind(3, 1, "count", "r"),
-            bind(4, 1, "during", "r"),
-            bind(6, 1, "runs", "r"),
-        ]),
-    );
-    h.advance(FLUSH);
+    let (_, first) = bind_tab(h, sid);
     let mut values = vec![Value::Null; 4];
-    for message in received(h, conn) {
+    for message in first {
         let slot = match message["data"]["varId"].as_i64() {
             Some(6) => 3,
             Some(id @ 2..=4) => (id - 2) as usize,

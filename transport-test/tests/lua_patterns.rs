@@ -2,38 +2,16 @@
 //! (docs/protocol.md §7.1): a pattern that would take Lua's C matcher years fails its own call with
 //! the budget error, `pcall` or not, and the core goes on serving every other session.
 
+mod common;
+
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use lunette_core::Config;
+use common::lua_sandbox::{budget_config, get_root_within};
 use lunette_test::{Harness, body_text, site_with_main};
 
 /// About 2^40 matching steps in Lua's C `string.find`.
 const PATHOLOGICAL: &str = r#"("a"):rep(40):find(("a*"):rep(40) .. "b")"#;
-
-const SMALL_BUDGET: u64 = 1_000_000;
-
-fn budget_config() -> Config {
-    Config {
-        lua_budget: SMALL_BUDGET,
-        ..Config::default()
-    }
-}
-
-/// `GET /` of a one-file site on a fresh harness, on another thread so that a pattern that
-/// escapes the budget fails the test instead of hanging the suite.
-fn get_root_within(limit: Duration, config: Config, main: String) -> (u16, String) {
-    let (done, result) = mpsc::channel();
-    let site_main = main.clone();
-    std::thread::spawn(move || {
-        let mut h = Harness::new(site_with_main(&site_main), config, 1);
-        let response = h.get("/");
-        let _ = done.send((response.status().as_u16(), body_text(&response)));
-    });
-    result
-        .recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("GET / did not answer within {limit:?}: {main}"))
-}
 
 #[test]
 fn a_pathological_pattern_in_main_gives_500_naming_the_budget_quickly() {

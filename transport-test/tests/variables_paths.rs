@@ -113,48 +113,33 @@ fn writing_a_setter_passes_the_value() {
 
 #[test]
 fn a_setter_with_r_or_rw_is_access_denied_and_creates_nothing() {
-    let (mut h, sid, tab) = open(APP);
-    for access in ["r", "rw"] {
-        h.send(tab, &batch(&[bind(2, 1, "setName(_)", access)]));
-        h.advance(FLUSH);
+    for properties in [
+        json!({"path": "setName(_)", "access": "r"}),
+        json!({"path": "setName(_)", "access": "rw"}),
+        json!({"path": "setName(_)"}),
+    ] {
         assert_eq!(
-            only_error(&mut h, tab),
+            refused(APP, &batch(&[create(2, 1, properties.clone())])),
             ("access-denied".to_owned(), Some(2)),
-            "{access}"
+            "{properties}"
         );
     }
-    h.send(tab, &batch(&[create(2, 1, json!({"path": "setName(_)"}))]));
-    h.advance(FLUSH);
-    assert_eq!(
-        only_error(&mut h, tab),
-        ("access-denied".to_owned(), Some(2)),
-        "default rw"
-    );
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
 }
 
 #[test]
 fn a_call_with_w_is_access_denied_and_creates_nothing() {
-    let (mut h, sid, tab) = open(APP);
-    h.send(tab, &batch(&[bind(2, 1, "greet()", "w")]));
-    h.advance(FLUSH);
     assert_eq!(
-        only_error(&mut h, tab),
+        refused(APP, &batch(&[bind(2, 1, "greet()", "w")])),
         ("access-denied".to_owned(), Some(2))
     );
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
 }
 
 #[test]
 fn a_setter_before_the_end_is_path_failure() {
-    let (mut h, sid, tab) = open(APP);
-    h.send(tab, &batch(&[bind(2, 1, "child(_).x", "action")]));
-    h.advance(FLUSH);
     assert_eq!(
-        only_error(&mut h, tab),
+        refused(APP, &batch(&[bind(2, 1, "child(_).x", "action")])),
         ("path-failure".to_owned(), Some(2))
     );
-    assert_eq!(variable_ids(&mut h, &sid), [1]);
 }
 
 #[test]

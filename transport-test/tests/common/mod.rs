@@ -2,6 +2,9 @@
 //! outbound frames. Each test file uses a different subset.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod lua_sandbox;
+pub mod updates_app;
 pub mod variables_app;
 
 use std::time::Duration;
@@ -89,6 +92,14 @@ pub fn bind(id: i64, parent: i64, path: &str, access: &str) -> Value {
     create(id, parent, json!({"path": path, "access": access}))
 }
 
+/// `create`s under variable 1 numbered from `first`: each of `paths` with `access`.
+pub fn binds(first: i64, access: &str, paths: &[&str]) -> Vec<Value> {
+    (first..)
+        .zip(paths)
+        .map(|(id, path)| bind(id, 1, path, access))
+        .collect()
+}
+
 /// `update` writing `value`.
 pub fn write(id: i64, value: Value) -> Value {
     json!({"type": "update", "data": {"varId": id, "value": value}})
@@ -146,6 +157,17 @@ pub fn only_error(h: &mut Harness, tab: ConnId) -> (String, Option<i64>) {
     let received = one_frame(h, tab);
     assert_eq!(received.len(), 1, "expected one error, got {received:?}");
     error_of(&received[0])
+}
+
+/// What a new tab of `main` gets for sending `frame`, which must be one error: its
+/// `(code, varId)`. Panics if the frame created a variable.
+pub fn refused(main: &str, frame: &str) -> (String, Option<i64>) {
+    let (mut h, sid, tab) = open(main);
+    h.send(tab, frame);
+    h.advance(FLUSH);
+    let error = only_error(&mut h, tab);
+    assert_eq!(variable_ids(&mut h, &sid), [1], "{frame} created nothing");
+    error
 }
 
 /// `{"type":"update","data":{"varId":id,"value":value}}`.
