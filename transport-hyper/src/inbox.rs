@@ -71,10 +71,7 @@ impl InboxSender {
             text,
             _bytes: bytes,
         };
-        self.messages
-            .send_async(message)
-            .await
-            .map_err(|_| Closed)
+        self.messages.send_async(message).await.map_err(|_| Closed)
     }
 }
 

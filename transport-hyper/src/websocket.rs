@@ -48,7 +48,8 @@ use tokio::time::{Instant, MissedTickBehavior, Sleep, interval_at, sleep_until, 
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -64,9 +65,16 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Held by every connection, idle or not; a larger frame is read in pieces of this size.
 const READ_BUFFER: usize = 2 * 1024;
-const WRITE_BUFFER: usize = 8 * 1024;
-/// Also the largest frame the server can send: one beyond it closes the connection (1011).
+/// Frames are written out as they are queued: the text messages below are sent whole or in
+/// fragments, so nothing is gained by gathering them first.
+const WRITE_BUFFER: usize = 0;
+/// The largest message the server sends; one beyond it closes the connection (1011). Also
+/// what tungstenite may hold for a peer that does not read.
 const MAX_WRITE_BUFFER: usize = 64 * 1024 * 1024;
+/// A text message longer than this goes out in fragments of this size. tungstenite's write
+/// buffer never shrinks, so sending a message whole would keep its size allocated for as long
+/// as the connection lasts: a first render of 100 KB would cost every idle tab 128 KiB.
+const FRAGMENT: usize = 2 * 1024;
 
 /// The tungstenite settings of every socket, set explicitly because the defaults do not fit
 /// a server holding thousands of mostly idle connections (NOTES "WebSocket buffers"): 128 KiB
@@ -305,7 +313,7 @@ where
             }
             _ = pings.tick() => {
                 let ping = Message::Ping(Bytes::new());
-                let sent = send(socket, ping, &mut silence, overflowed.as_mut()).await;
+                let sent = send(socket, ping, true, &mut silence, overflowed.as_mut()).await;
                 if let Err(ending) = sent {
                     return ending.unwrap_or(Ending::Overflow(overflow.limit()));
                 }
@@ -332,7 +340,21 @@ where
     F: Future<Output = ()>,
 {
     match command {
-        WsCommand::Send(text) => send(socket, Message::text(text), silence, overflowed).await,
+        WsCommand::Send(text) if text.len() > MAX_WRITE_BUFFER => {
+            tracing::warn!("an outbound frame over {MAX_WRITE_BUFFER} bytes closed its connection");
+            Err(Some(Ending::Close(CloseCode::Error)))
+        }
+        WsCommand::Send(text) if text.len() > FRAGMENT => {
+            let fragments = fragments(Bytes::from(text));
+            let last = fragments.len() - 1;
+            let mut overflowed = overflowed;
+            for (i, fragment) in fragments.into_iter().enumerate() {
+                let message = Message::Frame(fragment);
+                send(socket, message, i == last, silence, overflowed.as_mut()).await?;
+            }
+            Ok(())
+        }
+        WsCommand::Send(text) => send(socket, Message::text(text), true, silence, overflowed).await,
         WsCommand::Close(code) => Err(Some(Ending::Close(CloseCode::from(code)))),
     }
 }
@@ -365,12 +387,14 @@ impl Silence {
     }
 }
 
-/// Sends one message, giving up when the peer has been silent too long (a peer that does not
-/// read blocks the send, and its pongs are not read meanwhile) or when its queue overflows
-/// meanwhile (`Err(None)`).
+/// Sends one message (with `flush` false, only queues it in tungstenite, which writes what
+/// the socket takes at once since `WRITE_BUFFER` is 0), giving up when the peer has been silent
+/// too long (a peer that does not read blocks the send, and its pongs are not read meanwhile)
+/// or when its queue overflows meanwhile (`Err(None)`).
 async fn send<S, F>(
     socket: &mut WebSocketStream<S>,
     message: Message,
+    flush: bool,
     silence: &mut Silence,
     mut overflowed: Pin<&mut F>,
 ) -> Result<(), Option<Ending>>
@@ -378,7 +402,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: Future<Output = ()>,
 {
-    let mut sending = pin!(socket.send(message));
+    let mut sending = pin!(async {
+        if flush {
+            socket.send(message).await
+        } else {
+            socket.feed(message).await
+        }
+    });
     loop {
         tokio::select! {
             sent = sending.as_mut() => return match sent {
@@ -397,6 +427,20 @@ where
             () = overflowed.as_mut() => return Err(None),
         }
     }
+}
+
+/// A text message as frames of at most [`FRAGMENT`] bytes (RFC 6455 §5.4): a text frame, then
+/// continuations, the last one final. A fragment may end inside a UTF-8 sequence; the peer
+/// checks the whole message.
+fn fragments(text: Bytes) -> Vec<Frame> {
+    let count = text.len().div_ceil(FRAGMENT);
+    (0..count)
+        .map(|i| {
+            let part = text.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(text.len()));
+            let opcode = if i == 0 { Data::Text } else { Data::Continue };
+            Frame::message(part, OpCode::Data(opcode), i + 1 == count)
+        })
+        .collect()
 }
 
 /// The close code for a message that could not be read (docs/protocol.md §3.1).

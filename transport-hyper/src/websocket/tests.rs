@@ -3,8 +3,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use tokio::io::DuplexStream;
 use flume::TryRecvError;
+use tokio::io::DuplexStream;
 use tokio::task::{JoinHandle, LocalSet};
 
 use super::*;
@@ -110,6 +110,63 @@ async fn a_client_answering_pings_stays_connected() {
             let waited = tokio::time::timeout(SILENCE_LIMIT * 3, reading).await;
             assert!(waited.is_err(), "the connection closed");
             assert!(!h.task.is_finished());
+        })
+        .await;
+}
+
+/// 12,001 bytes of text whose fragments end inside a two-byte character.
+fn long_text() -> String {
+    format!("x{}", "é".repeat(6000))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_message_arrives_whole() {
+    LocalSet::new()
+        .run_until(async {
+            let mut h = connect().await;
+            assert!(h.conns.send(h.conn, long_text()).is_ok());
+            assert_eq!(read(&mut h.client).await, Some(Message::text(long_text())));
+            assert!(h.conns.send(h.conn, "[1]".into()).is_ok());
+            assert_eq!(read(&mut h.client).await, Some(Message::text("[1]")));
+        })
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_message_goes_out_in_fragments() {
+    LocalSet::new()
+        .run_until(async {
+            let mut h = connect().await;
+            assert!(h.conns.send(h.conn, long_text()).is_ok());
+            let raw = h.client.get_mut();
+            let mut lengths = Vec::new();
+            let mut firsts = Vec::new();
+            while lengths.iter().sum::<usize>() < long_text().len() {
+                // Unmasked server frames up to 64 KiB: two header bytes, then 126 and a
+                // 16-bit length, or the length itself.
+                let mut header = [0; 2];
+                assert!(raw.read_exact(&mut header).await.is_ok());
+                let length = match header[1] {
+                    126 => usize::from(raw.read_u16().await.unwrap_or_default()),
+                    short => usize::from(short),
+                };
+                let mut payload = vec![0; length];
+                assert!(raw.read_exact(&mut payload).await.is_ok());
+                firsts.push(header[0]);
+                lengths.push(length);
+            }
+            // Text not final, continuations not final, a final continuation.
+            let count = long_text().len().div_ceil(FRAGMENT);
+            assert!(count > 2);
+            let mut expected = vec![0x00; count];
+            expected[0] = 0x01;
+            expected[count - 1] = 0x80;
+            assert_eq!(firsts, expected);
+            assert!(
+                lengths[..count - 1]
+                    .iter()
+                    .all(|&length| length == FRAGMENT)
+            );
         })
         .await;
 }
