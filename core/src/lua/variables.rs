@@ -23,6 +23,9 @@ pub(crate) struct TreeLimits {
 /// What the flush costs per variable it looks at, in instructions: about a microsecond.
 const FLUSH_COST: u64 = 200;
 
+/// What removing one variable counts toward a slice, in VM instructions: about its cost.
+const REMOVAL_COST: u64 = 200;
+
 fn limit(description: String) -> Refusal {
     Refusal {
         fault: Fault::Limit,
@@ -205,13 +208,21 @@ impl LuaBackend {
         self.host(|h| h.tracker.take_removals())
     }
 
-    /// A connection closed (§6.2): its watches go; returns the roots of the client variables
-    /// it made, for the session to remove.
-    pub(crate) fn forget_connection(&self, conn: ConnId) -> Vec<VarId> {
+    /// A connection closed (§6.2): its watches go, and every client variable it made. Whom
+    /// to tell waits in [`LuaBackend::take_removals`]. Paced like the flush: a tab with
+    /// thousands of variables takes milliseconds to forget.
+    pub(crate) fn forget_connection(&self, conn: ConnId) {
+        let budget = &self.budget;
+        let pace = || {
+            budget.spend_slice(REMOVAL_COST);
+            budget.yield_point();
+        };
         self.host(|h| {
             h.tracker.forget_watcher(conn);
-            h.tracker.client_roots_of(conn)
-        })
+            for root in h.tracker.client_roots_of(conn) {
+                h.tracker.remove_paced(root, &pace);
+            }
+        });
     }
 
     /// Sets a property of variable 1, if it exists.

@@ -289,7 +289,7 @@ impl SessionManager {
         if let (Job::Frames { .. }, Some(session)) = (&job, self.sessions.get_mut(sid)) {
             session.last_activity = cx.now;
         }
-        let plain = match steps::body(job, cx.config) {
+        let plain = match steps::body(job, cx.config, cx.now) {
             Ok(body) => {
                 self.start_step(*sid, body, cx);
                 return Ok(());
@@ -308,13 +308,6 @@ impl SessionManager {
                     .remove(&(session.ever_connected, session.last_activity, *sid));
                 session.last_activity = cx.now;
                 session.open(conn);
-            }
-            Plain::Closed(conn) => {
-                session.close(conn);
-                session.last_activity = cx.now;
-                if session.connections.is_empty() {
-                    self.idle.insert((true, cx.now, *sid));
-                }
             }
         }
         self.after_step(sid, cx);

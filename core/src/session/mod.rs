@@ -67,10 +67,8 @@ impl Session {
     /// A connection closed: its watches go, and every client variable it owns (§6.2).
     fn close(&mut self, conn: ConnId) {
         self.connections.remove(&conn);
-        let roots = self.backend.forget_connection(conn);
-        for root in roots {
-            self.remove_variable(root);
-        }
+        self.backend.forget_connection(conn);
+        self.deliver_removals();
     }
 
     /// Runs one inbound frame's messages in order; failures become `error`s to the sender,

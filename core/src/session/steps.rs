@@ -41,15 +41,15 @@ pub(crate) enum Job {
 /// What a step hands back: the session, and the frames of its flush, in order.
 pub(crate) type Finished = (Session, Vec<(ConnId, String)>);
 
-/// A job that runs no Lua: done in place, never suspended.
+/// A job that does little: done in place, never suspended.
 pub(crate) enum Plain {
     Connected(ConnId),
-    Closed(ConnId),
     Touched,
 }
 
-/// A job that runs Lua, as the body of a step; or the job that runs none.
-pub(crate) fn body(job: Job, config: &Rc<Config>) -> Result<StepBody, Plain> {
+/// A job that runs Lua or may take long (a close that forgets thousands of variables), as the
+/// body of a step; or the job that does neither.
+pub(crate) fn body(job: Job, config: &Rc<Config>, now: Instant) -> Result<StepBody, Plain> {
     let body: StepBody = match job {
         Job::Frames { conn, texts } => {
             let config = Rc::clone(config);
@@ -77,8 +77,13 @@ pub(crate) fn body(job: Job, config: &Rc<Config>) -> Result<StepBody, Plain> {
             }
             ran || viewdefs_changed
         }),
+        // No cycle runs (§6.2): what the tab owned is only its own.
+        Job::Closed(conn) => Box::new(move |session: &mut Session| {
+            session.close(conn);
+            session.last_activity = now;
+            false
+        }),
         Job::Connected(conn) => return Err(Plain::Connected(conn)),
-        Job::Closed(conn) => return Err(Plain::Closed(conn)),
         Job::Touched => return Err(Plain::Touched),
     };
     Ok(body)

@@ -463,11 +463,17 @@ impl<S: Script> Tracker<S> {
     /// Removes `id` and its subtree, children before parents (post-order, children in creation
     /// order); whom to tell about each waits in [`Tracker::take_removals`].
     pub(crate) fn remove(&mut self, id: VarId) {
+        self.remove_paced(id, &|| {});
+    }
+
+    /// [`Tracker::remove`], calling `pace` once per variable removed: a step may be suspended
+    /// there, as removing thousands takes milliseconds.
+    pub(crate) fn remove_paced(&mut self, id: VarId, pace: &dyn Fn()) {
         let Some((parent, seq)) = self.variables.get(id).map(|v| (v.parent, v.seq)) else {
             return;
         };
         let mut removed = Vec::new();
-        self.remove_into(id, &mut removed);
+        self.remove_into(id, &mut removed, pace);
         if let Some(parent) = parent.and_then(|parent| self.variables.get_mut(parent)) {
             parent.children.remove(&seq);
         }
@@ -484,7 +490,7 @@ impl<S: Script> Tracker<S> {
 
     /// Removes `id`'s subtree in post-order. Iterative: a peer decides how deep the tree is,
     /// and a recursion as deep as the tree overflows the stack, which aborts the process.
-    fn remove_into(&mut self, id: VarId, removed: &mut Vec<Removed>) {
+    fn remove_into(&mut self, id: VarId, removed: &mut Vec<Removed>, pace: &dyn Fn()) {
         // A pre-order that visits children last to first is the post-order reversed.
         let mut reversed = Vec::new();
         let mut stack = vec![id];
@@ -496,6 +502,7 @@ impl<S: Script> Tracker<S> {
             stack.extend(variable.children());
         }
         for id in reversed.into_iter().rev() {
+            pace();
             let Some(variable) = self.variables.remove(id) else {
                 continue;
             };
@@ -640,17 +647,23 @@ impl<S: Script> Tracker<S> {
         }
     }
 
-    /// Client variables owned by `conn` whose parent is not: the tops of its subtrees.
+    /// Client variables owned by `conn` whose parent is not: the tops of its subtrees, in
+    /// creation order.
     pub(crate) fn client_roots_of(&self, conn: ConnId) -> Vec<VarId> {
         let owned = |id: &VarId| {
             self.variables
                 .get(*id)
                 .is_some_and(|v| v.owner.is_some_and(|(c, _)| c == conn))
         };
-        self.in_tree_order()
-            .into_iter()
-            .filter(|(v, _)| owned(&v.id) && !v.parent.is_some_and(|p| owned(&p)))
-            .map(|(v, _)| v.id)
-            .collect()
+        // Not in tree order: building it for a tree about to lose these costs more than
+        // the rest of a close.
+        let mut roots: Vec<(u64, VarId)> = self
+            .variables
+            .values()
+            .filter(|v| owned(&v.id) && !v.parent.is_some_and(|p| owned(&p)))
+            .map(|v| (v.seq, v.id))
+            .collect();
+        roots.sort_unstable();
+        roots.into_iter().map(|(_, id)| id).collect()
     }
 }
