@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use mlua::chunk::ChunkMode;
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use crate::lua::api::session_api::{script_error, with_host};
 use crate::lua::vm::chunks::{ModuleFiles, ModuleLookup};
@@ -42,24 +42,22 @@ impl Modules {
     }
 }
 
-pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
-    primitives.raw_set("load_module", lua.create_function(load_module)?)?;
-    primitives.raw_set(
-        "leave_module",
-        lua.create_function(|lua, (name, loaded): (String, bool)| {
+/// The primitive `name` of this file, made when the environment first needs it (see
+/// `environment.rs`); `None` if it is not one of them.
+pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> {
+    Some(match name {
+        "load_module" => lua.create_function(load_module),
+        "leave_module" => lua.create_function(|lua, (name, loaded): (String, bool)| {
             with_host(lua, |h| {
                 h.modules.running.pop();
                 if loaded {
                     h.modules.add_loaded(&name);
                 }
             })
-        })?,
-    )?;
-    primitives.raw_set("unload_module", lua.create_function(unload_module)?)?;
-    primitives.raw_set("unload_directory", lua.create_function(unload_directory)?)?;
-    primitives.raw_set(
-        "register_presenter",
-        lua.create_function(|lua, (name, table): (Value, Value)| {
+        }),
+        "unload_module" => lua.create_function(unload_module),
+        "unload_directory" => lua.create_function(unload_directory),
+        "register_presenter" => lua.create_function(|lua, (name, table): (Value, Value)| {
             let Value::String(name) = name else {
                 return Err(script_error(
                     lua,
@@ -74,9 +72,9 @@ pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> 
                 (h.modules.presenters).insert(name.as_bytes().to_vec(), (table.clone(), module));
             })?;
             Ok(table)
-        })?,
-    )?;
-    Ok(())
+        }),
+        _ => return None,
+    })
 }
 
 /// `load_module(name)` for `require`: the module's chunk, its name now entered as running;
