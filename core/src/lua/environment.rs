@@ -151,11 +151,7 @@ fn build(lua: &Lua, parts: &Parts, target: Value, kind: i64, bit: usize) -> mlua
         b"os" => Value::Table(os(lua, parts)?),
         b"ui" => {
             let ui = lua.create_table_with_capacity(0, 4)?;
-            let tostring = libraries::original(lua, "tostring")?;
-            ui.raw_set(
-                "log",
-                function_of(session_api::function(lua, "log", &tostring))?,
-            )?;
+            ui.raw_set("log", function_of(session_api::function(lua, "log"))?)?;
             for (name, primitive) in [
                 ("json_encode", "json_encode"),
                 ("json_decode", "json_decode"),
@@ -178,9 +174,8 @@ fn build(lua: &Lua, parts: &Parts, target: Value, kind: i64, bit: usize) -> mlua
         }
         b"require" => Value::Function(require(lua, parts)?),
         b"print" | b"diag" => {
-            let tostring = libraries::original(lua, "tostring")?;
             let name = GLOBAL_PARTS[bit].to_str().unwrap_or("print");
-            Value::Function(function_of(session_api::function(lua, name, &tostring))?)
+            Value::Function(function_of(session_api::function(lua, name))?)
         }
         b"unpack" => Value::Function(libraries::stand_in(lua, "unpack")?),
         _ => Value::Function(libraries::stand_in(lua, "loadstring")?),
@@ -215,11 +210,7 @@ fn primitive_function(lua: &Lua, name: &str) -> mlua::Result<Function> {
         .or_else(|| modules_api::function(lua, name))
         .or_else(|| prototypes::function(lua, name))
         .or_else(|| versions_api::function(lua, name));
-    if let Some(made) = made {
-        return made;
-    }
-    let tostring = libraries::original(lua, "tostring")?;
-    function_of(session_api::function(lua, name, &tostring))
+    function_of(made.or_else(|| session_api::function(lua, name)))
 }
 
 fn function_of(made: Option<mlua::Result<Function>>) -> mlua::Result<Function> {
@@ -236,11 +227,8 @@ fn os(lua: &Lua, parts: &Parts) -> mlua::Result<Table> {
             Some(t) => utc_time(lua, t),
         })?,
     )?;
+    os.raw_set("clock", function_of(session_api::function(lua, "clock"))?)?;
     let tostring = libraries::original(lua, "tostring")?;
-    os.raw_set(
-        "clock",
-        function_of(session_api::function(lua, "clock", &tostring))?,
-    )?;
     let raw_date = libraries::original(lua, "date")?;
     let budget = Rc::clone(&parts.budget);
     os.raw_set(

@@ -239,12 +239,7 @@ impl LuaBackend {
         self.budget.reset();
         let result = chunk.call::<Value>(());
         self.budget.idle();
-        self.host(|h| {
-            h.modules.running.pop();
-            if result.is_ok() {
-                h.modules.add_loaded(name);
-            }
-        });
+        self.host(|h| h.modules.leave(name, result.is_ok()));
         result
     }
 

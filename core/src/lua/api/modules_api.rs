@@ -35,8 +35,22 @@ impl Modules {
     }
 
     /// `module`'s chunk ran to its end.
+    /// The chunk of the innermost running module ended; `loaded` if it ran to its end.
+    pub(crate) fn leave(&mut self, module: &str, loaded: bool) {
+        self.running.pop();
+        if self.running.is_empty() {
+            // Nested only while modules require modules: not kept for the session's life.
+            self.running = Vec::new();
+        }
+        if loaded {
+            self.add_loaded(module);
+        }
+    }
+
     pub(crate) fn add_loaded(&mut self, module: &str) {
         if !self.loaded.iter().any(|known| known == module) {
+            // Kept for the session's life, and most sessions load one or two: no spare room.
+            self.loaded.reserve_exact(1);
             self.loaded.push(module.to_owned());
         }
     }
@@ -48,12 +62,7 @@ pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> 
     Some(match name {
         "load_module" => lua.create_function(load_module),
         "leave_module" => lua.create_function(|lua, (name, loaded): (String, bool)| {
-            with_host(lua, |h| {
-                h.modules.running.pop();
-                if loaded {
-                    h.modules.add_loaded(&name);
-                }
-            })
+            with_host(lua, |h| h.modules.leave(&name, loaded))
         }),
         "unload_module" => lua.create_function(unload_module),
         "unload_directory" => lua.create_function(unload_directory),

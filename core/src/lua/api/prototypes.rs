@@ -200,11 +200,15 @@ fn register(
         Ok(())
     })?;
     snapshot.sort_by(|(a, _), (b, _)| a.cmp(b));
+    // Both are kept for the session's life, and most apps register a few prototypes: no
+    // spare capacity (a first push reserves four).
+    snapshot.shrink_to_fit();
     for field in marked {
         proto.raw_set(field, Value::Nil)?;
     }
     with_host(lua, |h| {
         let module = h.modules.running.last().cloned();
+        h.prototypes.registered.reserve_exact(1);
         h.prototypes.registered.push(Registered {
             name: key,
             proto: proto.clone(),

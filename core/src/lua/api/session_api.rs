@@ -9,6 +9,7 @@ use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 use crate::lua::api::timers::{MAX_TIMERS, Timer};
 use crate::lua::detect::value_json::type_name;
 use crate::lua::host::Host;
+use crate::lua::vm::libraries;
 use crate::lua::vm::logs::MAX_LINE_BYTES;
 use crate::output::LogLevel;
 
@@ -36,20 +37,21 @@ pub(crate) fn script_error(lua: &Lua, message: impl std::fmt::Display) -> mlua::
 }
 
 /// The primitive `name` of this file, made when the environment first needs it (see
-/// `environment.rs`); `None` if it is not one of them. `tostring` is Lua's own, which a script
-/// cannot replace.
-pub(crate) fn function(
-    lua: &Lua,
-    name: &str,
-    tostring: &Function,
-) -> Option<mlua::Result<Function>> {
-    let tostring = LuaToString(tostring.clone());
+/// `environment.rs`); `None` if it is not one of them.
+pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> {
+    // Lua's own `tostring`, which a script cannot replace, for the functions that write logs.
+    let tostring = || libraries::original(lua, "tostring").map(LuaToString);
     Some(match name {
         "clock" => lua
             .create_function(|lua, ()| with_host(lua, |h| h.clock.since_creation().as_secs_f64())),
-        "print" => lua.create_function(move |lua, values| print(lua, &tostring, values)),
-        "diag" => lua.create_function(move |lua, args| diag(lua, &tostring, args)),
-        "log" => lua.create_function(move |lua, args| log(lua, &tostring, args)),
+        "print" => tostring().and_then(|tostring| {
+            lua.create_function(move |lua, values| print(lua, &tostring, values))
+        }),
+        "diag" => tostring().and_then(|tostring| {
+            lua.create_function(move |lua, args| diag(lua, &tostring, args))
+        }),
+        "log" => tostring()
+            .and_then(|tostring| lua.create_function(move |lua, args| log(lua, &tostring, args))),
         "create_app_variable" => lua.create_function(create_app_variable),
         "get_app" => lua.create_function(|lua, _session: Value| {
             with_host(lua, |h| {
