@@ -194,7 +194,8 @@ impl SessionManager {
             }
         };
         Counters::bump(&cx.counters.sessions_created);
-        self.sessions.insert(sid, Box::new(Session::new(backend, cx.now)));
+        self.sessions
+            .insert(sid, Box::new(Session::new(backend, cx.now)));
         self.idle.insert((false, cx.now, sid));
         self.after_step(&sid, cx);
         Created::Session(sid)

@@ -47,9 +47,8 @@ pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> 
         "print" => tostring().and_then(|tostring| {
             lua.create_function(move |lua, values| print(lua, &tostring, values))
         }),
-        "diag" => tostring().and_then(|tostring| {
-            lua.create_function(move |lua, args| diag(lua, &tostring, args))
-        }),
+        "diag" => tostring()
+            .and_then(|tostring| lua.create_function(move |lua, args| diag(lua, &tostring, args))),
         "log" => tostring()
             .and_then(|tostring| lua.create_function(move |lua, args| log(lua, &tostring, args))),
         "create_app_variable" => lua.create_function(create_app_variable),
