@@ -60,7 +60,8 @@ impl Kind {
 }
 
 /// Makes `table` (a table, or a string for [`Kind::Strings`]) lazy for every name of `kind`.
-/// For strings, `arithmetic` are the string metatable's own metamethods, kept as they are.
+/// The string metatable keeps the string library's arithmetic (`"10" + 1`) meanwhile, and its
+/// one bit stands for the whole library.
 pub(crate) fn install(lua: &Lua, target: mlua::Value, kind: Kind) -> mlua::Result<()> {
     let originals = originals::get();
     let pending = (1i64 << kind.names().len()) - 1;
@@ -226,7 +227,8 @@ unsafe extern "C-unwind" fn index(state: *mut ffi::lua_State) -> c_int {
             return 1;
         }
         if field(state, 3, 2) == Kind::Strings as i64 {
-            // The string library replaces this metatable; index the string again through its.
+            // Opening the string library replaces this metatable: index the string again, through
+            // the library's own.
             build(state, 1, Kind::Strings as i64, 0);
             ffi::lua_settop(state, 2);
             ffi::lua_gettable(state, 1);

@@ -125,7 +125,7 @@ pub(crate) fn original(lua: &Lua, name: &str) -> mlua::Result<Function> {
     unsafe { lua.create_c_function(function) }
 }
 
-/// A function of `base.rs`, `lazy.rs` or `charged.rs` by its global name.
+/// The global `unpack` (the charged `table.unpack`) or `loadstring`, by name.
 pub(crate) fn stand_in(lua: &Lua, name: &str) -> mlua::Result<Function> {
     let function: ffi::lua_CFunction = match name {
         "unpack" => charged::UNPACK_STAND_IN,
