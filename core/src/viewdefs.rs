@@ -1,14 +1,19 @@
 //! Viewdefs (docs/protocol.md §8): the site's HTML templates, keyed `TYPE.NAMESPACE`, validated
 //! once when the site is loaded and delivered to connections in variable 1's `viewdefs` property.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
+use crate::protocol::{Outbound, viewdefs_message};
 use crate::site::Site;
 
-/// The valid viewdefs of a site, by key.
+/// The valid viewdefs of a site, by key. One per site version, shared by every session and
+/// connection of the core: a connection records which one it was sent, not a copy.
 #[derive(Debug, Default)]
 pub(crate) struct Viewdefs {
     templates: BTreeMap<String, Template>,
+    /// The viewdefs message of the whole set, made for the first connection that needs it.
+    whole: OnceCell<Outbound>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +89,34 @@ impl Viewdefs {
                 (None, None) => {}
             }
         }
-        (Self { templates }, problems)
+        (
+            Self {
+                templates,
+                whole: OnceCell::new(),
+            },
+            problems,
+        )
+    }
+
+    /// The viewdefs message (§8) for a connection that was last sent `sent` (`None`: nothing
+    /// yet): every template it lacks or has another text of; `None` if it lacks none.
+    pub(crate) fn message_for(&self, sent: Option<&Viewdefs>) -> Option<Outbound> {
+        let Some(sent) = sent else {
+            let whole = self.whole.get_or_init(|| {
+                let all: Vec<(String, String)> = self
+                    .iter()
+                    .map(|(key, text)| (key.to_owned(), text.to_owned()))
+                    .collect();
+                viewdefs_message(&all)
+            });
+            return (!self.templates.is_empty()).then(|| whole.clone());
+        };
+        let missing: Vec<(String, String)> = self
+            .iter()
+            .filter(|(key, text)| sent.templates.get(*key).map(|t| t.text.as_str()) != Some(*text))
+            .map(|(key, text)| (key.to_owned(), text.to_owned()))
+            .collect();
+        (!missing.is_empty()).then(|| viewdefs_message(&missing))
     }
 
     /// Every key and template, in key order.

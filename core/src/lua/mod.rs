@@ -13,6 +13,7 @@
 
 mod api;
 mod detect;
+mod environment;
 mod host;
 mod pattern;
 mod reload;
@@ -48,7 +49,7 @@ pub(crate) use vm::failure::LuaFailure;
 use vm::logs::Logs;
 use vm::meter::Metered;
 
-const SANDBOX: &str = include_str!("../../../lua/sandbox.lua");
+pub(crate) const REQUIRE: &str = include_str!("../../../lua/require.lua");
 
 /// Lua 5.4's values as the tracker keeps them (see [`crate::tracker::Script`]).
 pub(crate) struct LuaScript;
@@ -141,11 +142,11 @@ impl LuaBackend {
         let main = chunks
             .get("@lua/main.lua", main)
             .map_err(StartFailure::Lua)?;
-        let sandbox = chunks
-            .internal("=lunette-sandbox", SANDBOX)
+        let require = chunks
+            .internal("=lunette-require", REQUIRE)
             .map_err(|failure| StartFailure::Setup(failure.message))?;
         let modules = chunks.module_files();
-        let mut backend = Self::sandboxed(sid, seed, config, &sandbox, modules, clock, counters)
+        let mut backend = Self::sandboxed(sid, seed, config, require, modules, clock, counters)
             .map_err(|error| StartFailure::Setup(LuaFailure::from_error(&error).message))?;
         backend
             .run_main(&main)
@@ -161,18 +162,13 @@ impl LuaBackend {
         sid: SessionId,
         seed: [u8; 16],
         config: &Config,
-        sandbox: &[u8],
+        require: Rc<[u8]>,
         modules: ModuleFiles,
         clock: StepClock,
         counters: &Rc<Counters>,
     ) -> mlua::Result<Self> {
-        let libs = StdLib::TABLE
-            | StdLib::STRING
-            | StdLib::MATH
-            | StdLib::UTF8
-            | StdLib::COROUTINE
-            | StdLib::OS;
-        let lua = Lua::new_with(libs, LuaOptions::new())?;
+        // The base library only: the environment makes the rest on first use.
+        let lua = Lua::new_with(StdLib::NONE, LuaOptions::new())?;
         // Setup allocates only what the session keeps: collecting during it is wasted work.
         lua.gc_stop();
         let (package_loaded, empty) = (lua.create_table()?, lua.create_table()?);
@@ -184,7 +180,7 @@ impl LuaBackend {
             logs: Logs::default(),
             max_variables: config.max_variables,
             max_depth: config.max_depth,
-            modules: Modules::new(modules, package_loaded.clone()),
+            modules: Modules::new(modules, package_loaded),
             prototypes: Prototypes::new(empty.clone()),
             reloading: false,
             version: 0,
@@ -195,22 +191,16 @@ impl LuaBackend {
             config.alarm.clone(),
             Rc::clone(counters),
         );
-        let primitives = api::session_api::primitives(&lua, &host, &budget, seed)?;
-        pattern::add_primitives(&lua, &primitives, &budget, config.lua_memory)?;
-        api::variables_api::add_primitives(&lua, &primitives)?;
-        api::json_api::add_primitives(&lua, &primitives)?;
-        api::modules_api::add_primitives(&lua, &primitives)?;
-        api::prototypes::add_primitives(&lua, &primitives)?;
-        api::versions_api::add_primitives(&lua, &primitives)?;
-        vm::protected::add_primitives(&lua, &primitives)?;
-        vm::charged::install(&lua)?;
-        primitives.raw_set("loaded", package_loaded)?;
-        primitives.raw_set("empty", empty)?;
         lua.set_app_data(host);
-        let session = lua
-            .load(sandbox)
-            .set_mode(ChunkMode::Binary)
-            .call::<Table>(primitives)?;
+        let [a, b] = [&seed[..8], &seed[8..]]
+            .map(|half| i64::from_le_bytes(half.try_into().unwrap_or_default()));
+        let parts = environment::Parts {
+            seed: [a, b],
+            budget: Rc::clone(&budget),
+            lua_memory: config.lua_memory,
+            require,
+        };
+        let session = environment::install(&lua, parts, empty)?;
         let objects = ObjectIds::new(&lua)?;
         lua.set_memory_limit(config.lua_memory)?;
         lua.gc_restart();
@@ -249,12 +239,7 @@ impl LuaBackend {
         self.budget.reset();
         let result = chunk.call::<Value>(());
         self.budget.idle();
-        self.host(|h| {
-            h.modules.running.pop();
-            if result.is_ok() {
-                h.modules.add_loaded(name);
-            }
-        });
+        self.host(|h| h.modules.leave(name, result.is_ok()));
         result
     }
 

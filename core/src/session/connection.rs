@@ -1,10 +1,12 @@
 //! One open WebSocket of a session (a browser tab): its wire ids, and what it has been sent.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use crate::lua::LuaBackend;
 use crate::protocol::Outbound;
 use crate::tracker::{APP_VAR, VarError, VarId};
+use crate::viewdefs::Viewdefs;
 
 /// What a connection last received for one variable it watches (§4.6).
 #[derive(Debug, Default, Clone)]
@@ -25,8 +27,9 @@ pub(crate) struct Connection {
     pub(crate) client_ids: BTreeMap<i64, VarId>,
     /// Per watched variable, what was last sent.
     pub(crate) sent: BTreeMap<VarId, Sent>,
-    /// Viewdef keys this connection has (§8).
-    pub(crate) viewdefs: BTreeMap<String, String>,
+    /// The core's viewdefs as this connection was last sent them (§8); `None` before the
+    /// first. Shared, not copied: most connections have the current set.
+    pub(crate) viewdefs: Option<Rc<Viewdefs>>,
     /// `destroy` and message `error`s, in the order they arose.
     pub(crate) queue: Vec<Outbound>,
 }
@@ -37,7 +40,7 @@ impl Connection {
             number,
             client_ids: BTreeMap::new(),
             sent: BTreeMap::new(),
-            viewdefs: BTreeMap::new(),
+            viewdefs: None,
             queue: Vec::new(),
         }
     }

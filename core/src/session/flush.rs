@@ -3,7 +3,9 @@
 
 use crate::ids::ConnId;
 use crate::lua::{Tracker, Variable};
-use crate::protocol::{Outbound, viewdefs_message};
+use std::rc::Rc;
+
+use crate::protocol::Outbound;
 use crate::session::connection::{Connection, Sent};
 use crate::tracker::property::{Priority, value_priority};
 use crate::tracker::{APP_VAR, VarId};
@@ -19,7 +21,7 @@ pub(crate) fn outbound(
     conn: ConnId,
     connection: &mut Connection,
     tracker: &Tracker,
-    viewdefs: &Viewdefs,
+    viewdefs: &Rc<Viewdefs>,
     unflushed: &[VarId],
     pace: &dyn Fn(),
 ) -> Vec<Outbound> {
@@ -27,18 +29,10 @@ pub(crate) fn outbound(
     let watches_app = tracker
         .get(APP_VAR)
         .is_some_and(|app| app.watched_by.contains_key(&conn));
-    if watches_app {
-        let missing: Vec<(String, String)> = viewdefs
-            .iter()
-            .filter(|(key, template)| {
-                connection.viewdefs.get(*key).map(String::as_str) != Some(*template)
-            })
-            .map(|(key, template)| (key.to_owned(), template.to_owned()))
-            .collect();
-        if !missing.is_empty() {
-            out.push(viewdefs_message(&missing));
-            connection.viewdefs.extend(missing);
-        }
+    let sent = connection.viewdefs.as_ref();
+    if watches_app && !sent.is_some_and(|sent| Rc::ptr_eq(sent, viewdefs)) {
+        out.extend(viewdefs.message_for(sent.map(|sent| &**sent)));
+        connection.viewdefs = Some(Rc::clone(viewdefs));
     }
 
     let mut diffs = Vec::new();

@@ -76,7 +76,8 @@ impl StepContext<'_> {
 
 #[derive(Default)]
 pub(crate) struct SessionManager {
-    sessions: BTreeMap<SessionId, Session>,
+    /// Boxed: a B-tree node holds eleven values, and a session is large.
+    sessions: BTreeMap<SessionId, Box<Session>>,
     /// Sessions without an open connection in eviction order: never connected first, then
     /// by last activity, oldest first (§6.3).
     idle: BTreeSet<(bool, Instant, SessionId)>,
@@ -106,7 +107,7 @@ impl SessionManager {
 
     /// The session, unless it is live but its step is suspended.
     pub(crate) fn get(&self, id: &SessionId) -> Option<&Session> {
-        self.sessions.get(id)
+        self.sessions.get(id).map(|session| &**session)
     }
 
     /// Sessions dropped since the last call because a step panicked.
@@ -193,7 +194,8 @@ impl SessionManager {
             }
         };
         Counters::bump(&cx.counters.sessions_created);
-        self.sessions.insert(sid, Session::new(backend, cx.now));
+        self.sessions
+            .insert(sid, Box::new(Session::new(backend, cx.now)));
         self.idle.insert((false, cx.now, sid));
         self.after_step(&sid, cx);
         Created::Session(sid)

@@ -222,7 +222,7 @@ impl Session {
             // A full update is owed: as if nothing had been received (§4.4).
             connection.sent.insert(id, Sent::default());
             if first && id == APP_VAR {
-                connection.viewdefs.clear();
+                connection.viewdefs = None;
             }
         }
         Ok(())

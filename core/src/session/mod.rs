@@ -9,6 +9,7 @@ mod reload;
 mod steps;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::time::Instant;
 
 use crate::ids::ConnId;
@@ -102,7 +103,7 @@ impl Session {
     }
 
     /// Sends every connection what it is owed, one frame each (§3.3, §4.6).
-    fn flush(&mut self, viewdefs: &Viewdefs, frames: &mut Vec<(ConnId, String)>) {
+    fn flush(&mut self, viewdefs: &Rc<Viewdefs>, frames: &mut Vec<(ConnId, String)>) {
         self.deliver_removals();
         let connections = &mut self.connections;
         self.backend.flush_with(|tracker, unflushed, pace| {

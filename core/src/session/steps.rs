@@ -39,7 +39,7 @@ pub(crate) enum Job {
 }
 
 /// What a step hands back: the session, and the frames of its flush, in order.
-pub(crate) type Finished = (Session, Vec<(ConnId, String)>);
+pub(crate) type Finished = (Box<Session>, Vec<(ConnId, String)>);
 
 /// A job that does little: done in place, never suspended.
 pub(crate) enum Plain {

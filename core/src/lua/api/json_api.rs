@@ -2,17 +2,18 @@
 
 use std::fmt::Write;
 
-use mlua::{Lua, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 
 use crate::lua::detect::convert::json_to_lua;
 use crate::lua::detect::value_json::{MAX_ARRAY_HOLES, MAX_DEPTH};
 use crate::protocol::write_string;
 use crate::tracker::number::format_float;
 
-pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
-    primitives.raw_set(
-        "json_encode",
-        lua.create_function(|lua, value: Value| {
+/// The primitive `name` of this file, made when the environment first needs it (see
+/// `environment.rs`); `None` if it is not one of them.
+pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> {
+    Some(match name {
+        "json_encode" => lua.create_function(|lua, value: Value| {
             let mut out = String::new();
             Ok(match encode(&mut out, &value, &mut Vec::new()) {
                 Ok(()) => (Value::String(lua.create_string(&out)?), Value::Nil),
@@ -21,11 +22,8 @@ pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> 
                     Value::String(lua.create_string(why.to_string())?),
                 ),
             })
-        })?,
-    )?;
-    primitives.raw_set(
-        "json_decode",
-        lua.create_function(|lua, text: mlua::LuaString| {
+        }),
+        "json_decode" => lua.create_function(|lua, text: mlua::LuaString| {
             let parsed = serde_json::from_slice::<serde_json::Value>(&text.as_bytes());
             Ok(match parsed {
                 Ok(json) => (json_to_lua(lua, &json)?, Value::Nil),
@@ -34,9 +32,9 @@ pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> 
                     Value::String(lua.create_string(error.to_string())?),
                 ),
             })
-        })?,
-    )?;
-    Ok(())
+        }),
+        _ => return None,
+    })
 }
 
 /// Why a value has no JSON form: `json_encode`'s second result.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use mlua::chunk::ChunkMode;
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use crate::lua::api::session_api::{script_error, with_host};
 use crate::lua::vm::chunks::{ModuleFiles, ModuleLookup};
@@ -35,31 +35,38 @@ impl Modules {
     }
 
     /// `module`'s chunk ran to its end.
+    /// The chunk of the innermost running module ended; `loaded` if it ran to its end.
+    pub(crate) fn leave(&mut self, module: &str, loaded: bool) {
+        self.running.pop();
+        if self.running.is_empty() {
+            // Nested only while modules require modules: not kept for the session's life.
+            self.running = Vec::new();
+        }
+        if loaded {
+            self.add_loaded(module);
+        }
+    }
+
     pub(crate) fn add_loaded(&mut self, module: &str) {
         if !self.loaded.iter().any(|known| known == module) {
+            // Kept for the session's life, and most sessions load one or two: no spare room.
+            self.loaded.reserve_exact(1);
             self.loaded.push(module.to_owned());
         }
     }
 }
 
-pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
-    primitives.raw_set("load_module", lua.create_function(load_module)?)?;
-    primitives.raw_set(
-        "leave_module",
-        lua.create_function(|lua, (name, loaded): (String, bool)| {
-            with_host(lua, |h| {
-                h.modules.running.pop();
-                if loaded {
-                    h.modules.add_loaded(&name);
-                }
-            })
-        })?,
-    )?;
-    primitives.raw_set("unload_module", lua.create_function(unload_module)?)?;
-    primitives.raw_set("unload_directory", lua.create_function(unload_directory)?)?;
-    primitives.raw_set(
-        "register_presenter",
-        lua.create_function(|lua, (name, table): (Value, Value)| {
+/// The primitive `name` of this file, made when the environment first needs it (see
+/// `environment.rs`); `None` if it is not one of them.
+pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> {
+    Some(match name {
+        "load_module" => lua.create_function(load_module),
+        "leave_module" => lua.create_function(|lua, (name, loaded): (String, bool)| {
+            with_host(lua, |h| h.modules.leave(&name, loaded))
+        }),
+        "unload_module" => lua.create_function(unload_module),
+        "unload_directory" => lua.create_function(unload_directory),
+        "register_presenter" => lua.create_function(|lua, (name, table): (Value, Value)| {
             let Value::String(name) = name else {
                 return Err(script_error(
                     lua,
@@ -74,9 +81,9 @@ pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> 
                 (h.modules.presenters).insert(name.as_bytes().to_vec(), (table.clone(), module));
             })?;
             Ok(table)
-        })?,
-    )?;
-    Ok(())
+        }),
+        _ => return None,
+    })
 }
 
 /// `load_module(name)` for `require`: the module's chunk, its name now entered as running;

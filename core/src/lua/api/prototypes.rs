@@ -107,16 +107,17 @@ impl Prototypes {
     }
 }
 
-pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
-    primitives.raw_set("prototype", lua.create_function(prototype)?)?;
-    primitives.raw_set(
-        "create",
-        lua.create_function(|lua, (_session, proto, inst): (Value, Value, Value)| {
+/// The primitive `name` of this file, made when the environment first needs it (see
+/// `environment.rs`); `None` if it is not one of them.
+pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> {
+    Some(match name {
+        "prototype" => lua.create_function(prototype),
+        "create" => lua.create_function(|lua, (_session, proto, inst): (Value, Value, Value)| {
             create(lua, proto, inst)
-        })?,
-    )?;
-    primitives.raw_set("remove_prototype", lua.create_function(remove_prototype)?)?;
-    Ok(())
+        }),
+        "remove_prototype" => lua.create_function(remove_prototype),
+        _ => return None,
+    })
 }
 
 /// `session:prototype(name [, init [, base]])`. A `base` of `false` means none, not even
@@ -199,11 +200,15 @@ fn register(
         Ok(())
     })?;
     snapshot.sort_by(|(a, _), (b, _)| a.cmp(b));
+    // Both are kept for the session's life, and most apps register a few prototypes: no
+    // spare capacity (a first push reserves four).
+    snapshot.shrink_to_fit();
     for field in marked {
         proto.raw_set(field, Value::Nil)?;
     }
     with_host(lua, |h| {
         let module = h.modules.running.last().cloned();
+        h.prototypes.registered.reserve_exact(1);
         h.prototypes.registered.push(Registered {
             name: key,
             proto: proto.clone(),

@@ -1,8 +1,7 @@
-//! The Rust half of a session's Lua API: the primitives `lua/sandbox.lua` assembles into the
-//! `session`, `ui` and `os` tables and the base-library replacements (docs/protocol.md §7.1–§7.3,
+//! The Rust half of a session's Lua API: the functions the environment puts in the `session`,
+//! `ui` and `os` tables and the base library (docs/protocol.md §7.1–§7.3,
 //! §7.7).
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
@@ -10,7 +9,7 @@ use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 use crate::lua::api::timers::{MAX_TIMERS, Timer};
 use crate::lua::detect::value_json::type_name;
 use crate::lua::host::Host;
-use crate::lua::vm::budget::Budget;
+use crate::lua::vm::libraries;
 use crate::lua::vm::logs::MAX_LINE_BYTES;
 use crate::output::LogLevel;
 
@@ -37,95 +36,58 @@ pub(crate) fn script_error(lua: &Lua, message: impl std::fmt::Display) -> mlua::
     mlua::Error::runtime(format!("{place}{message}"))
 }
 
-/// The table of primitives handed to `lua/sandbox.lua`.
-pub(crate) fn primitives(
-    lua: &Lua,
-    host: &Host,
-    budget: &Rc<Budget>,
-    seed: [u8; 16],
-) -> mlua::Result<Table> {
-    // Sized for every primitive the sandbox gets, so that it is not rehashed as it fills.
-    let t = lua.create_table_with_capacity(0, 35)?;
-    let [a, b] = [&seed[..8], &seed[8..]]
-        .map(|half| i64::from_le_bytes(half.try_into().unwrap_or_default()));
-    t.raw_set("seed1", a)?;
-    t.raw_set("seed2", b)?;
-    t.raw_set("sid", host.sid.to_string())?;
-    t.raw_set("charge", budget.charge_function(lua)?)?;
-    t.raw_set(
-        "time",
-        lua.create_function(|lua, ()| with_host(lua, |h| h.clock.wall_seconds.floor() as i64))?,
-    )?;
-    t.raw_set("utc_time", lua.create_function(utc_time)?)?;
-    t.raw_set(
-        "clock",
-        lua.create_function(|lua, ()| with_host(lua, |h| h.clock.since_creation().as_secs_f64()))?,
-    )?;
-    // Lua's own `tostring`, taken before app code can replace the global.
-    let tostring = LuaToString(lua.globals().get("tostring")?);
-    let to = tostring.clone();
-    t.raw_set(
-        "print",
-        lua.create_function(move |lua, values| print(lua, &to, values))?,
-    )?;
-    let to = tostring.clone();
-    t.raw_set(
-        "diag",
-        lua.create_function(move |lua, args| diag(lua, &to, args))?,
-    )?;
-    t.raw_set(
-        "log",
-        lua.create_function(move |lua, args| log(lua, &tostring, args))?,
-    )?;
-    t.raw_set(
-        "create_app_variable",
-        lua.create_function(create_app_variable)?,
-    )?;
-    t.raw_set(
-        "get_app",
-        lua.create_function(|lua, _session: Value| {
+/// The primitive `name` of this file, made when the environment first needs it (see
+/// `environment.rs`); `None` if it is not one of them.
+pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> {
+    // Lua's own `tostring`, which a script cannot replace, for the functions that write logs.
+    let tostring = || libraries::original(lua, "tostring").map(LuaToString);
+    Some(match name {
+        "clock" => lua
+            .create_function(|lua, ()| with_host(lua, |h| h.clock.since_creation().as_secs_f64())),
+        "print" => tostring().and_then(|tostring| {
+            lua.create_function(move |lua, values| print(lua, &tostring, values))
+        }),
+        "diag" => tostring()
+            .and_then(|tostring| lua.create_function(move |lua, args| diag(lua, &tostring, args))),
+        "log" => tostring()
+            .and_then(|tostring| lua.create_function(move |lua, args| log(lua, &tostring, args))),
+        "create_app_variable" => lua.create_function(create_app_variable),
+        "get_app" => lua.create_function(|lua, _session: Value| {
             with_host(lua, |h| {
                 h.tracker
                     .get(crate::tracker::APP_VAR)
                     .map(|v| v.value.clone())
             })
-        })?,
-    )?;
-    t.raw_set(
-        "set_immediate",
-        lua.create_function(|lua, (_session, callback): (Value, Value)| {
+        }),
+        "set_immediate" => lua.create_function(|lua, (_session, callback): (Value, Value)| {
             add_timer(lua, callback, Duration::ZERO, None)
-        })?,
-    )?;
-    t.raw_set(
-        "set_timeout",
-        lua.create_function(
+        }),
+        "set_timeout" => lua.create_function(
             |lua, (_session, callback, ms): (Value, Value, Option<f64>)| {
                 add_timer(lua, callback, millis(ms, 0.0), None)
             },
-        )?,
-    )?;
-    t.raw_set(
-        "set_interval",
-        lua.create_function(
+        ),
+        "set_interval" => lua.create_function(
             |lua, (_session, callback, ms): (Value, Value, Option<f64>)| {
                 let period = millis(ms, 1.0);
                 add_timer(lua, callback, period, Some(period))
             },
-        )?,
-    )?;
-    t.raw_set(
-        "clear_timer",
-        lua.create_function(|lua, (_session, handle): (Value, Value)| {
+        ),
+        "clear_timer" => lua.create_function(|lua, (_session, handle): (Value, Value)| {
             if let Value::Integer(handle) = handle
                 && let Ok(handle) = u64::try_from(handle)
             {
                 with_host(lua, |h| h.timers.cancel(handle))?;
             }
             Ok(())
-        })?,
-    )?;
-    Ok(t)
+        }),
+        _ => return None,
+    })
+}
+
+/// The server's wall clock at the start of the step, in whole seconds (`os.time()`).
+pub(crate) fn now_seconds(lua: &Lua) -> mlua::Result<i64> {
+    with_host(lua, |h| h.clock.wall_seconds.floor() as i64)
 }
 
 fn millis(ms: Option<f64>, at_least: f64) -> Duration {
@@ -270,7 +232,7 @@ pub(crate) fn string_properties(
 
 /// `os.time(t)`: the date table read as UTC (servers do not share a local zone with their
 /// users, and a local zone would make runs differ between machines).
-fn utc_time(lua: &Lua, table: Table) -> mlua::Result<i64> {
+pub(crate) fn utc_time(lua: &Lua, table: Table) -> mlua::Result<i64> {
     let field = |name: &str, default: Option<i64>| -> mlua::Result<i64> {
         match (table.get::<Option<i64>>(name)?, default) {
             (Some(value), _) => Ok(value),

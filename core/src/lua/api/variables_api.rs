@@ -1,7 +1,7 @@
 //! `session:createVariable` and `session:destroyVariable` (docs/protocol.md §7.2): server
 //! variables, ids −1, −2, … per session.
 
-use mlua::{Lua, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 
 use crate::lua::Tracker;
 use crate::lua::api::session_api::{script_error, string_properties, with_host};
@@ -9,10 +9,14 @@ use crate::tracker::access::Access;
 use crate::tracker::declared::{allowed, declare};
 use crate::tracker::{APP_VAR, VarId};
 
-pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
-    primitives.raw_set("create_variable", lua.create_function(create_variable)?)?;
-    primitives.raw_set("destroy_variable", lua.create_function(destroy_variable)?)?;
-    Ok(())
+/// The primitive `name` of this file, made when the environment first needs it (see
+/// `environment.rs`); `None` if it is not one of them.
+pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> {
+    Some(match name {
+        "create_variable" => lua.create_function(create_variable),
+        "destroy_variable" => lua.create_function(destroy_variable),
+        _ => return None,
+    })
 }
 
 /// A variable a script may name: by id (1 or a server variable) or by the table it holds.

@@ -2,31 +2,26 @@
 //! `getVersion` and `needsMutation`, kept for apps written against it. Prototype mutation
 //! (§7.5) is what replaces it.
 
-use mlua::{Lua, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 
 use crate::lua::api::session_api::with_host;
 
-pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
-    primitives.raw_set(
-        "new_version",
-        lua.create_function(|lua, _session: Value| {
+/// The primitive `name` of this file, made when the environment first needs it (see
+/// `environment.rs`); `None` if it is not one of them.
+pub(crate) fn function(lua: &Lua, name: &str) -> Option<mlua::Result<Function>> {
+    Some(match name {
+        "new_version" => lua.create_function(|lua, _session: Value| {
             with_host(lua, |h| {
                 h.version += 1;
                 h.version
             })
-        })?,
-    )?;
-    primitives.raw_set(
-        "get_version",
-        lua.create_function(|lua, _session: Value| with_host(lua, |h| h.version))?,
-    )?;
-    primitives.raw_set(
-        "needs_mutation",
-        lua.create_function(|lua, (_session, object): (Value, Table)| {
+        }),
+        "get_version" => lua.create_function(|lua, _session: Value| with_host(lua, |h| h.version)),
+        "needs_mutation" => lua.create_function(|lua, (_session, object): (Value, Table)| {
             let seen: Value = object.raw_get("_mutationVersion")?;
             let version = with_host(lua, |h| h.version)?;
             Ok(seen != Value::Integer(version))
-        })?,
-    )?;
-    Ok(())
+        }),
+        _ => return None,
+    })
 }

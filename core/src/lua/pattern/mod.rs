@@ -4,7 +4,7 @@
 //! thread whatever the budget; these pay for each matching step out of the call's instruction
 //! budget (docs/protocol.md §7.1).
 //!
-//! `lua/sandbox.lua` puts them in the `string` table (so `s:find(...)` reaches them too). Their
+//! The environment puts them in the `string` table (so `s:find(...)` reaches them too). Their
 //! errors carry the messages and locations of Lua's own; the sandbox's `pcall` hands scripts
 //! such errors as plain message strings, as Lua's would be.
 //!
@@ -22,7 +22,7 @@ use std::cell::Cell;
 use std::fmt::Display;
 use std::rc::Rc;
 
-use mlua::{Lua, LuaString, MultiValue, Table, Value};
+use mlua::{Function, Lua, LuaString, MultiValue, Value};
 
 use lunette_pattern::{Capture, Exhausted, Failure, Matcher, Meter, Program};
 
@@ -38,14 +38,14 @@ const SMALL_PATTERN: usize = 1024;
 /// compiled again on each step, so that iterators cannot hold much memory Lua does not count.
 const KEPT_PROGRAM_BYTES: usize = 512;
 
-/// Adds `find`, `match`, `gmatch` and `gsub` to the primitives `lua/sandbox.lua` receives.
-/// `memory` is the session's `--lua-memory`: work buffers outside the Lua heap stay within it.
-pub(crate) fn add_primitives(
+/// `find`, `match`, `gmatch` and `gsub`, in that order, for the string library once it is
+/// made. `memory` is the session's `--lua-memory`: work buffers outside the Lua heap stay
+/// within it.
+pub(crate) fn functions(
     lua: &Lua,
-    primitives: &Table,
     budget: &Rc<Budget>,
     memory: usize,
-) -> mlua::Result<()> {
+) -> mlua::Result<[Function; 4]> {
     type Body = fn(&Call, MultiValue) -> mlua::Result<MultiValue>;
     let functions: [(&str, Body); 4] = [
         ("find", |call, args| find(call, args, true)),
@@ -53,14 +53,13 @@ pub(crate) fn add_primitives(
         ("gmatch", gmatch),
         ("gsub", replace::gsub),
     ];
-    for (name, body) in functions {
+    let [find, matching, gmatch, gsub] = functions.map(|(name, body)| {
         let budget = Rc::clone(budget);
-        let function = lua.create_function(move |lua, args: MultiValue| {
+        lua.create_function(move |lua, args: MultiValue| {
             body(&Call::new(lua, &budget, memory, name), args)
-        })?;
-        primitives.raw_set(name, function)?;
-    }
-    Ok(())
+        })
+    });
+    Ok([find?, matching?, gmatch?, gsub?])
 }
 
 /// One call of a pattern function.

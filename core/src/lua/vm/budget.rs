@@ -9,8 +9,6 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use mlua::Lua;
-
 use crate::alarm::StepAlarm;
 use crate::lua::vm::meter::BYTES_PER_INSTRUCTION;
 use crate::stats::Counters;
@@ -120,25 +118,6 @@ impl Budget {
             self.used.set(self.limit.saturating_add(1));
         }
         !self.exceeded()
-    }
-
-    /// `charge(n)` for `lua/sandbox.lua`: counts `n` units of work a C function is about to do
-    /// (elements it will move, bytes it will scan) and raises once the budget is spent.
-    /// `charge()` with no argument tells whether the budget is already spent.
-    pub(crate) fn charge_function(self: &Rc<Self>, lua: &Lua) -> mlua::Result<mlua::Function> {
-        let budget = Rc::clone(self);
-        lua.create_function(move |_, units: Option<mlua::Number>| match units {
-            None => Ok(budget.exceeded()),
-            Some(units) => {
-                // A negative or NaN count is an argument the C function itself refuses.
-                let units = if units > 0.0 {
-                    units.min(u64::MAX as f64) as u64
-                } else {
-                    0
-                };
-                budget.charge(units).map(|()| false)
-            }
-        })
     }
 
     /// Starts a new call into Lua with the whole budget available.

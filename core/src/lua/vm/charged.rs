@@ -64,7 +64,7 @@ const CHARGED: [(&CStr, &CStr, Work); 16] = [
 ];
 
 /// The originals of [`CHARGED`] (and `load`), in that order: the standard library's own C
-/// functions, at the same addresses in every VM of the process, recorded by the first install.
+/// functions, at the same addresses in every VM of the process (see `originals.rs`).
 static ORIGINALS: OnceLock<Vec<usize>> = OnceLock::new();
 
 /// The charged stand-ins, in the order of [`CHARGED`] then `load`: light C functions, which
@@ -91,35 +91,37 @@ const STAND_INS: [ffi::lua_CFunction; 17] = [
 
 const LOAD: (&CStr, &CStr, Work) = (c"_G", c"load", Work::Scan);
 
-/// Replaces the functions of [`CHARGED`] in `lua`'s libraries (and `load`, which
-/// `lua/sandbox.lua` wraps in its turn) with charged ones. One protected call does them all:
-/// every session pays for this, so it pushes each library once.
-pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
-    if ORIGINALS.get().is_none() {
-        record_originals(lua)?;
-    }
-    // SAFETY: runs inside mlua's protected call with no arguments and leaves the stack empty;
-    // each field is replaced by its stand-in, one library table pushed at a time.
+/// The charged stand-in of `load`, which the sandbox's `load` calls in text mode.
+pub(crate) const LOAD_STAND_IN: ffi::lua_CFunction = STAND_INS[CHARGED.len()];
+
+/// The charged stand-in of `table.unpack`, which is also the global `unpack`.
+pub(crate) const UNPACK_STAND_IN: ffi::lua_CFunction = STAND_INS[11];
+
+/// Replaces the functions of [`CHARGED`] that belong to `library` (`_G` for the globals) in
+/// the table at `index` with their stand-ins. Each field exists already, so this allocates
+/// nothing: a library is never reachable with its uncharged functions.
+///
+/// # Safety
+/// `state` runs inside a protected call, with the library table at `index`.
+pub(crate) unsafe fn patch(state: *mut ffi::lua_State, index: c_int, library: &CStr) {
+    // SAFETY: as the caller promises.
     unsafe {
-        lua.exec_raw::<()>((), |state| {
-            let mut pushed: Option<&CStr> = None;
-            for ((library, name, _), stand_in) in CHARGED.iter().chain(&[LOAD]).zip(STAND_INS) {
-                if pushed != Some(*library) {
-                    ffi::lua_settop(state, 0);
-                    push_library(state, library);
-                    pushed = Some(library);
-                }
+        let index = ffi::lua_absindex(state, index);
+        for ((owner, name, _), stand_in) in CHARGED.iter().zip(STAND_INS) {
+            if *owner == library {
                 ffi::lua_pushcfunction(state, stand_in);
-                ffi::lua_setfield(state, -2, name.as_ptr());
+                ffi::lua_setfield(state, index, name.as_ptr());
             }
-            ffi::lua_settop(state, 0);
-        })
+        }
     }
 }
 
-/// Records the originals from the first VM of the process: the standard library's C
-/// functions are at the same addresses in every VM of this Lua build.
-fn record_originals(lua: &Lua) -> mlua::Result<()> {
+/// Records the originals from `lua`, a VM with every library opened: the standard library's
+/// C functions are at the same addresses in every VM of this Lua build.
+pub(crate) fn record_originals(lua: &Lua) -> mlua::Result<()> {
+    if ORIGINALS.get().is_some() {
+        return Ok(());
+    }
     let mut found = Vec::with_capacity(STAND_INS.len());
     // SAFETY: the closure runs inside mlua's protected call with no arguments and leaves the
     // stack empty. It reads each library field; the libraries have no metatables yet.
@@ -158,7 +160,7 @@ unsafe fn push_library(state: *mut ffi::lua_State, library: &CStr) {
 /// runs the original in this same frame, as Lua would have called it.
 unsafe extern "C-unwind" fn charged<const N: usize>(state: *mut ffi::lua_State) -> c_int {
     let work = CHARGED.get(N).map_or(LOAD.2, |(_, _, work)| *work);
-    // SAFETY: `state` is running this function with its arguments; `install` recorded the
+    // SAFETY: `state` is running this function with its arguments; `originals.rs` recorded the
     // originals before any stand-in was reachable.
     unsafe {
         let units = work_of(state, work);

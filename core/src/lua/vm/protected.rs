@@ -19,7 +19,7 @@
 use std::ffi::{CStr, c_int};
 use std::sync::OnceLock;
 
-use mlua::{Function, Lua, Table, Value, ffi};
+use mlua::{Lua, Value, ffi};
 
 use crate::lua::LuaFailure;
 use crate::lua::vm::meter;
@@ -33,10 +33,17 @@ const STOPPED: &CStr = c"lunette.stopped";
 /// of the process.
 static ORIGINALS: OnceLock<[ffi::lua_CFunction; 3]> = OnceLock::new();
 
-/// Adds `pcall`, `xpcall`, `resume`, `close` and `wrap` to the primitives `lua/sandbox.lua`
-/// receives, and registers what they need in `lua`.
-pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> {
-    originals(lua)?;
+/// The stand-ins of the coroutine library's functions, set in it when it is made.
+pub(crate) const COROUTINE: [(&CStr, ffi::lua_CFunction); 3] =
+    [(c"resume", resume), (c"close", close), (c"wrap", wrap)];
+
+/// The protected calls, which replace the base library's.
+pub(crate) const PROTECTED: [(&CStr, ffi::lua_CFunction); 2] =
+    [(c"pcall", pcall), (c"xpcall", xpcall)];
+
+/// Registers in `lua` what the stand-ins need: the function that turns a Rust error into its
+/// message.
+pub(crate) fn register(lua: &Lua) -> mlua::Result<()> {
     let message_of = lua.create_function(|lua, value: Value| match value {
         Value::Error(error) => {
             let message = LuaFailure::from_error(&error).message;
@@ -44,25 +51,12 @@ pub(crate) fn add_primitives(lua: &Lua, primitives: &Table) -> mlua::Result<()> 
         }
         other => Ok(other),
     })?;
-    lua.set_named_registry_value(&MESSAGE_OF.to_string_lossy(), message_of)?;
-    let functions: [(&str, ffi::lua_CFunction); 5] = [
-        ("pcall", pcall),
-        ("xpcall", xpcall),
-        ("resume", resume),
-        ("close", close),
-        ("wrap", wrap),
-    ];
-    for (name, function) in functions {
-        // SAFETY: each is a C function that follows the Lua API's rules (see below).
-        let function: Function = unsafe { lua.create_c_function(function)? };
-        primitives.raw_set(name, function)?;
-    }
-    Ok(())
+    lua.set_named_registry_value(&MESSAGE_OF.to_string_lossy(), message_of)
 }
 
-/// Records the coroutine library's `resume`, `close` and `create` from the first VM of the
-/// process, whose library is still its own: the same C functions in every VM of this Lua build.
-fn originals(lua: &Lua) -> mlua::Result<()> {
+/// Records the coroutine library's `resume`, `close` and `create` from `template`, a VM with
+/// the library opened: the same C functions in every VM of this Lua build.
+pub(crate) fn record_originals(lua: &Lua) -> mlua::Result<()> {
     if ORIGINALS.get().is_some() {
         return Ok(());
     }

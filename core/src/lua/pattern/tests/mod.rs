@@ -13,7 +13,7 @@ use std::rc::Rc;
 use mlua::{Lua, LuaOptions, StdLib};
 
 use crate::lua::LuaFailure;
-use crate::lua::pattern::add_primitives;
+use crate::lua::environment::Parts;
 use crate::lua::vm::budget::Budget;
 use crate::lua::vm::meter::Metered;
 
@@ -105,40 +105,20 @@ fn eval(lua: &Lua, expression: &str) -> String {
     }
 }
 
-/// What `LuaBackend::sandboxed` builds, minus the session: the same libraries, budget hook,
-/// primitives for the pattern functions and `lua/sandbox.lua`.
+/// What `LuaBackend::sandboxed` builds, minus the session: the same environment (the pattern
+/// functions in its string library) and budget hook.
 pub(super) fn sandboxed(limit: u64) -> mlua::Result<(Lua, Rc<Budget>, Metered)> {
-    let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
-    let lua = Lua::new_with(libs | StdLib::OS, LuaOptions::new())?;
+    let lua = Lua::new_with(StdLib::NONE, LuaOptions::new())?;
     let budget = Budget::new(limit, 0, crate::StepAlarm::default(), Rc::default());
-    let host = lua.create_table()?;
-    host.raw_set("seed1", 1)?;
-    host.raw_set("seed2", 2)?;
-    host.raw_set("sid", "test")?;
-    crate::lua::vm::protected::add_primitives(&lua, &host)?;
-    host.raw_set("charge", budget.charge_function(&lua)?)?;
-    let unused = lua.create_function(|_, ()| Ok(()))?;
-    for name in [
-        "time",
-        "utc_time",
-        "clock",
-        "print",
-        "diag",
-        "log",
-        "create_app_variable",
-        "get_app",
-        "set_immediate",
-        "set_timeout",
-        "set_interval",
-        "clear_timer",
-    ] {
-        host.raw_set(name, unused.clone())?;
-    }
-    add_primitives(&lua, &host, &budget, MEMORY)?;
-    crate::lua::vm::charged::install(&lua)?;
-    lua.load(crate::lua::SANDBOX)
-        .set_name("=lunette-sandbox")
-        .call::<()>(host)?;
+    let require = lua.load(crate::lua::REQUIRE).into_function()?.dump(true);
+    let parts = Parts {
+        seed: [1, 2],
+        budget: Rc::clone(&budget),
+        lua_memory: MEMORY,
+        require: Rc::from(require),
+    };
+    let empty = lua.create_table()?;
+    crate::lua::environment::install(&lua, parts, empty)?;
     lua.set_memory_limit(MEMORY)?;
     let meter = Metered::install(&lua, Rc::clone(&budget));
     Ok((lua, budget, meter))
