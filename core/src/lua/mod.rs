@@ -294,7 +294,7 @@ impl LuaBackend {
 
     /// Starts a step: its first slice begins now (see `slices.rs`).
     pub(crate) fn start_step(&self) {
-        self.budget.start_slice();
+        self.budget.start_step();
     }
 
     /// What stops this session's step for good, for a core that drops it while suspended.

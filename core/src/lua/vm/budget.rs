@@ -35,7 +35,14 @@ pub(crate) struct Budget {
     slice_bytes: Cell<u64>,
     /// Set when the core drops a suspended step: every call then stops at once.
     stopped: Cell<bool>,
+    /// Instructions every call of the current step ran together: bounded by
+    /// [`STEP_CALLS`] budgets, as a peer can make one step call a slow method thousands of
+    /// times (a binding each).
+    step_used: Cell<u64>,
 }
+
+/// How many budgets the calls of one step may use together.
+pub(crate) const STEP_CALLS: u64 = 4;
 
 thread_local! {
     /// Whether the allocator refused an allocation because the budget was spent, since the
@@ -73,10 +80,17 @@ impl Budget {
             slice_used: Cell::new(0),
             slice_bytes: Cell::new(0),
             stopped: Cell::new(false),
+            step_used: Cell::new(0),
         })
     }
 
-    /// Starts a step's first slice.
+    /// Starts a step: none of the step budget is used, and its first slice begins.
+    pub(crate) fn start_step(&self) {
+        self.step_used.set(0);
+        self.start_slice();
+    }
+
+    /// Starts a step's next slice.
     pub(crate) fn start_slice(&self) {
         self.slice_used.set(0);
         self.slice_bytes.set(0);
@@ -113,6 +127,8 @@ impl Budget {
     /// Counts `instructions` the VM ran; false once the budget is spent.
     pub(crate) fn charge_instructions(&self, instructions: u64) -> bool {
         self.used.set(self.used.get().saturating_add(instructions));
+        self.step_used
+            .set(self.step_used.get().saturating_add(instructions));
         self.spend_slice(instructions);
         if self.alarm.is_raised() {
             self.used.set(self.limit.saturating_add(1));
@@ -173,7 +189,11 @@ impl Budget {
             return true;
         }
         let allocated = self.allocated.get() / BYTES_PER_INSTRUCTION;
-        self.used.get().saturating_add(allocated) > self.limit
+        self.used.get().saturating_add(allocated) > self.limit || self.step_spent()
+    }
+
+    fn step_spent(&self) -> bool {
+        self.step_used.get() > self.limit.saturating_mul(STEP_CALLS)
     }
 
     pub(crate) fn message(&self) -> String {
@@ -182,6 +202,12 @@ impl Budget {
         }
         if self.alarm.is_raised() {
             return "stopped: the step ran longer than --step-timeout by the wall clock".into();
+        }
+        if self.step_spent() {
+            return format!(
+                "instruction budget exceeded: this step's calls into Lua ran {STEP_CALLS} budgets together ({STEP_CALLS} × --lua-budget {})",
+                self.limit
+            );
         }
         format!(
             "instruction budget exceeded (--lua-budget {} per call)",
