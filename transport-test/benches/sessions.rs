@@ -6,11 +6,13 @@
 //! base library) running the Adder's `main.lua` over a stub of the two session functions it
 //! calls, both compiled once as lunette compiles them. Each site is given as a ratio to it.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::Request;
-use lunette_core::{Config, Core, HttpReply, SeededIds, Site};
+use common::core_with_sessions;
+use lunette_core::Site;
 use mlua::{Lua, LuaOptions, StdLib};
 
 const SESSIONS: usize = 10_000;
@@ -71,22 +73,7 @@ fn main() {
     };
     {
         let rss_before = rss_kib();
-        let now = Instant::now();
-        let config = Config {
-            unclaimed_timeout: None,
-            ..Config::default()
-        };
-        let mut core = Core::new(config, site, Box::new(SeededIds::new(7)), now);
-        let started = Instant::now();
-        for _ in 0..SESSIONS {
-            let request = Request::get("/").body(Bytes::new()).expect("request");
-            match core.handle_http(now, request) {
-                Ok(HttpReply::Respond(response)) => assert_eq!(response.status(), 302),
-                other => panic!("GET / should redirect: {other:?}"),
-            }
-            while core.poll_output().is_some() {}
-        }
-        let elapsed = started.elapsed();
+        let (core, elapsed) = core_with_sessions(site, SESSIONS);
         let rss_after = rss_kib();
         report(
             name,

@@ -4,11 +4,13 @@
 //! instructions, run it under `valgrind --tool=callgrind` with one part as its argument (see
 //! BENCHMARKS.md).
 
+mod common;
+
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::Request;
-use lunette_core::{Config, Core, HttpReply, SeededIds, Site};
+use common::core_with_sessions;
+use lunette_core::Site;
 use mlua::{Lua, LuaOptions, StdLib};
 
 /// VMs made per part.
@@ -87,22 +89,7 @@ fn first_use(name: &str, body: &str) {
     let mut site = Site::new();
     let main = format!("session:createAppVariable({{}})\n{body}\n");
     site.insert("lua/main.lua", Bytes::from(main));
-    let now = Instant::now();
-    let config = Config {
-        unclaimed_timeout: None,
-        ..Config::default()
-    };
-    let mut core = Core::new(config, site, Box::new(SeededIds::new(7)), now);
-    let started = Instant::now();
-    for _ in 0..VMS {
-        let request = Request::get("/").body(Bytes::new()).expect("request");
-        match core.handle_http(now, request) {
-            Ok(HttpReply::Respond(response)) => assert_eq!(response.status(), 302),
-            other => panic!("GET / should redirect: {other:?}"),
-        }
-        while core.poll_output().is_some() {}
-    }
-    let elapsed = started.elapsed();
+    let (core, elapsed) = core_with_sessions(site, VMS);
     println!(
         "  {name:<14} {:>7.0} bytes  {:>6.2} µs",
         core.lua_heap_bytes() as f64 / VMS as f64,
