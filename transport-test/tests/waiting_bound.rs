@@ -40,14 +40,11 @@ fn busy_session(max_waiting_bytes: usize) -> (Harness, String, [ConnId; 2]) {
     let sid = h.create_session();
     let tabs = [(); 2].map(|()| {
         let tab = tab(&mut h, &sid);
-        h.send(
-            tab,
-            &batch(&[
-                bind(2, 1, "count", "r"),
-                bind(3, 1, "long()", "action"),
-                bind(4, 1, "bump()", "action"),
-            ]),
-        );
+        let bindings = [
+            binds(2, "r", &["count"]),
+            binds(3, "action", &["long()", "bump()"]),
+        ];
+        h.send(tab, &batch(&bindings.concat()));
         h.frames(tab);
         tab
     });
